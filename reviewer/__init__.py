@@ -1,0 +1,1 @@
+"""reviewer: assesses how well people work with generative AI from their real work."""

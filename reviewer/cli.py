@@ -1,0 +1,243 @@
+"""The `reviewer` command line. Heavy imports (FastAPI, uvicorn) happen inside the commands
+that need them, so `reviewer review` starts fast."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+
+from reviewer.config import ConfigError, load_settings
+from reviewer.intake import IntakeError
+from reviewer.rubric import DEFAULT_RUBRIC, RubricError, load_roles, load_rubric
+
+app = typer.Typer(help="Assess how well people work with generative AI from their real work artifacts.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+rubric_app = typer.Typer(help="Check and inspect the rubric.", no_args_is_help=True)
+app.add_typer(rubric_app, name="rubric")
+
+DbOpt = Annotated[Optional[Path], typer.Option("--db", help="SQLite file (default: REVIEWER_DB or data/reviewer.db).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a readable summary.")]
+
+
+def fail(message: str) -> NoReturn:
+    """One clear line on stderr and exit code 2: the contract for bad input."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _settings(**overrides):
+    try:
+        return load_settings(**overrides)
+    except ConfigError as e:
+        fail(str(e))
+
+
+def _context(settings):
+    from reviewer.pipeline import load_context
+    try:
+        return load_context(settings)
+    except RubricError as e:
+        fail(str(e))
+
+
+def _read_input(name: str, limit: int) -> bytes:
+    """A file's bytes, or stdin's for '-'; read at most one byte past the limit so intake can refuse it."""
+    if name == "-":
+        return sys.stdin.buffer.read(limit + 1)
+    path = Path(name)
+    if not path.is_file():
+        fail(f"{name}: no such file")
+    try:
+        with path.open("rb") as f:
+            return f.read(limit + 1)
+    except OSError as e:
+        fail(f"{name}: cannot read: {e.strerror}")
+
+
+def _print_review(review, console) -> None:
+    from rich.table import Table
+
+    fb = review.feedback
+    target = f" (role target {fb.target})" if fb.target is not None else ""
+    console.print(f"[bold]Review {review.id}[/bold]  {review.artifact_type}"
+                  f"{' (detected)' if review.type_detected else ''}  status: {review.status}")
+    console.print(f"[bold]Level {review.level} - {review.level_name}[/bold]{target}  "
+                  f"confidence {review.confidence:.2f}")
+    table = Table(show_header=True, header_style="bold", box=None)
+    table.add_column("dimension")
+    table.add_column("score", justify="right")
+    table.add_column("indicators met")
+    for d in review.dimensions:
+        table.add_row(d.name, "-" if d.score is None else str(d.score), ", ".join(d.met))
+    console.print(table)
+    console.print(fb.summary, markup=False)
+    if fb.strengths:
+        console.print("[bold]Strengths[/bold]")
+        for s in fb.strengths:
+            console.print(f"  + {s.text}: \"{s.quote}\"", markup=False, highlight=False)
+    if fb.gaps:
+        console.print("[bold]Gaps[/bold]")
+        for g in fb.gaps:
+            console.print(f"  - {g.text} (level {g.level} {g.dimension})", markup=False)
+    console.print("[bold]Next steps[/bold]")
+    for step in fb.next_steps:
+        console.print(f"  * {step}", markup=False)
+    console.print(f"[bold]Submit next[/bold]: {fb.submit_next}")
+    if review.flags:
+        console.print("[bold]Flags[/bold]: " + "; ".join(f"{f.kind} ({f.reason})" for f in review.flags),
+                      markup=False)
+    if review.redactions:
+        console.print("Redacted before storage: " + ", ".join(f"{n} {k}" for k, n in review.redactions.items()))
+
+
+@app.command()
+def review(
+    files: Annotated[list[str], typer.Argument(help="Artifact files; '-' reads standard input.")],
+    role: Annotated[Optional[str], typer.Option(help="Role key (see `reviewer roles`).")] = None,
+    person: Annotated[Optional[str], typer.Option(help="The author's email; links the reviews to a person.")] = None,
+    type: Annotated[Optional[str], typer.Option("--type", help="Artifact type for every file; detected when omitted.")] = None,
+    note: Annotated[Optional[str], typer.Option(help="What the artifacts were for.")] = None,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Score artifacts with the offline rules judge, store the reviews and print them.
+
+    Example: reviewer review agents.yaml prompt.txt --role software_engineer --person ana@example.com
+    """
+    from reviewer.aggregate import ArtifactResult, portfolio
+    from reviewer.service import Item, get_review, submit
+    from reviewer.store import Store
+
+    settings = _settings(db=db)
+    ctx = _context(settings)
+    items = [Item(data=_read_input(f, settings.max_bytes), type=type) for f in files]
+    store = Store(settings.db)
+    try:
+        ids = submit(store, ctx, items, person=person, role=role, note=note, channel="cli")
+    except (IntakeError, RubricError) as e:
+        name = files[0] if len(files) == 1 else "one of the files"
+        fail(f"{name}: {e}")
+    reviews = [get_review(store, ctx, i) for i in ids]
+    combined = None
+    if len(reviews) > 1:
+        combined = portfolio([ArtifactResult(level=r.level, confidence=r.confidence,
+                                             dimensions={d.key: d.score for d in r.dimensions}) for r in reviews],
+                             ctx.rubric.portfolio)
+    if as_json:
+        payload = reviews[0].model_dump() if len(reviews) == 1 else {
+            "reviews": [r.model_dump() for r in reviews], "portfolio": combined.model_dump()}
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    from rich.console import Console
+
+    console = Console()
+    for name, r in zip(files, reviews):
+        console.rule(name, style="dim")
+        _print_review(r, console)
+    if combined is not None:
+        console.rule("portfolio", style="dim")
+        console.print(f"Combined estimate ({ctx.rubric.portfolio.rule}): level {combined.level}, "
+                      f"confidence {combined.confidence:.2f}")
+
+
+@app.command()
+def show(review_id: int, as_json: JsonOpt = False, db: DbOpt = None) -> None:
+    """Print a stored review. Example: reviewer show 12 --json"""
+    from reviewer.service import NotFound, get_review
+    from reviewer.store import Store
+
+    settings = _settings(db=db)
+    ctx = _context(settings)
+    try:
+        r = get_review(Store(settings.db), ctx, review_id)
+    except NotFound as e:
+        fail(str(e))
+    if as_json:
+        typer.echo(r.model_dump_json(indent=2))
+    else:
+        from rich.console import Console
+        _print_review(r, Console())
+
+
+@app.command("portfolio")
+def portfolio_cmd(email: str, as_json: JsonOpt = False, db: DbOpt = None) -> None:
+    """A person's level from all their reviewed artifacts. Example: reviewer portfolio ana@example.com"""
+    from reviewer.service import NotFound, person_portfolio
+    from reviewer.store import Store
+
+    settings = _settings(db=db)
+    ctx = _context(settings)
+    try:
+        est = person_portfolio(Store(settings.db), ctx, email)
+    except NotFound as e:
+        fail(str(e))
+    if as_json:
+        typer.echo(est.model_dump_json(indent=2))
+        return
+    target = f", role target {est.target}" if est.target is not None else ""
+    typer.echo(f"{email}: level {est.level} (confidence {est.confidence:.2f}{target}) "
+               f"from {len(est.reviews)} artifact(s), rule {est.rule}")
+    for key, score in est.dimensions.items():
+        typer.echo(f"  {key:16} {'-' if score is None else score}")
+
+
+@app.command()
+def roles() -> None:
+    """List the roles and their target levels. Example: reviewer roles"""
+    settings = _settings()
+    try:
+        table = load_roles(settings.roles)
+    except RubricError as e:
+        fail(str(e))
+    for key, role in table.roles.items():
+        typer.echo(f"{key:24} target {role.target}  {role.name}: {role.why}")
+
+
+@rubric_app.command("check")
+def rubric_check(file: Annotated[Optional[Path], typer.Argument(help="Rubric YAML (default: the configured one).")] = None) -> None:
+    """Validate a rubric file and print its version. Example: reviewer rubric check rubrics/proficiency.yaml"""
+    path = file or _settings().rubric or DEFAULT_RUBRIC
+    try:
+        r = load_rubric(path)
+    except RubricError as e:
+        fail(str(e))
+    cores = sum(1 for i in r.indicators if i.core)
+    typer.echo(f"{path}: ok - {r.id} version {r.version_label}, {len(r.levels)} levels, "
+               f"{len(r.dimensions)} dimensions, {len(r.indicators)} indicators ({cores} core)")
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 8000; 0 picks a free one).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Start the web service and print its URL. Example: reviewer serve --port 8000"""
+    import socket
+
+    import uvicorn
+
+    from reviewer.web.app import create_app
+
+    settings = _settings(db=db, host=host, port=port)
+    try:
+        application = create_app(settings)
+    except RubricError as e:
+        fail(str(e))
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as e:
+        fail(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}")
+    bound_port = sock.getsockname()[1]
+    shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    typer.echo(f"reviewer serving on http://{shown_host}:{bound_port}/  "
+               f"(database {settings.db}, judge {settings.judge}; Ctrl+C stops)", err=False)
+    sys.stdout.flush()
+    server = uvicorn.Server(uvicorn.Config(application, log_level="warning"))
+    server.run(sockets=[sock])

@@ -1,0 +1,83 @@
+"""Feedback as the spec asks: level against role target, strengths with quotes, gaps tied to
+indicators, practice on the person's own work, and what to submit next.
+
+Higher is not better: someone at or above target gets no push upward, only consolidation.
+"""
+
+from __future__ import annotations
+
+from reviewer.rubric import Indicator, Rubric, Role
+from reviewer.schemas import Evidence, Feedback, Gap, Judgement, Strength
+
+MAX_STRENGTHS = 3
+MAX_GAPS = 3
+# Verification first: "can they tell when the AI is wrong?" is the seed question of the spec.
+GAP_DIMENSION_ORDER = ("verification", "grounding", "framing", "workflow", "responsible_use", "system_design")
+
+
+def pick_strengths(evidence: list[Evidence], rubric: Rubric) -> list[Strength]:
+    """The highest-level indicators met, one quote each, at most one per indicator."""
+    seen: set[str] = set()
+    out = []
+    for ev in sorted(evidence, key=lambda e: (-e.level, e.start)):
+        if ev.indicator in seen:
+            continue
+        seen.add(ev.indicator)
+        out.append(Strength(indicator=ev.indicator, text=rubric.indicator(ev.indicator).label, quote=ev.quote))
+        if len(out) == MAX_STRENGTHS:
+            break
+    return out
+
+
+def _gap_order(ind: Indicator) -> tuple:
+    dim = GAP_DIMENSION_ORDER.index(ind.dimension) if ind.dimension in GAP_DIMENSION_ORDER else 99
+    return (not ind.core, dim, ind.level)
+
+
+def pick_gaps(met: set[str], level: int, target: int | None, rubric: Rubric) -> list[Indicator]:
+    """Below target: unmet indicators of the next level. At or above target (or no role):
+    unmet indicators at or below the demonstrated level, so the advice consolidates
+    rather than pushes upward."""
+    if target is not None and level < target:
+        pool = [i for i in rubric.indicators if i.level == level + 1 and i.id not in met]
+    else:
+        pool = [i for i in rubric.indicators if 2 <= i.level <= max(level, 2) and i.id not in met]
+        pool.sort(key=lambda i: -i.level)
+    return sorted(pool, key=_gap_order)[:MAX_GAPS]
+
+
+def summary_text(rubric: Rubric, level: int, role_key: str | None, role: Role | None,
+                 insufficient: bool) -> str:
+    fb = rubric.feedback
+    values = {"level": level, "level_name": rubric.level(level).name}
+    if role is None:
+        text = fb.no_role.format(**values)
+    else:
+        gap = role.target - level
+        values |= {"target": role.target, "role_name": role.name, "gap": gap, "gap_s": "" if gap == 1 else "s"}
+        template = fb.below_target if gap > 0 else fb.at_target if gap == 0 else fb.above_target
+        text = template.format(**values)
+    if insufficient:
+        text += " " + fb.insufficient.format(**values)
+    return text
+
+
+def build_feedback(judgement: Judgement, rubric: Rubric, role_key: str | None, role: Role | None) -> Feedback:
+    level = judgement.level
+    target = role.target if role else None
+    met = {e.indicator for e in judgement.evidence}
+    gaps = pick_gaps(met, level, target, rubric)
+    below = target is not None and level < target
+    next_level = min(level + 1, 6) if below else level
+    return Feedback(
+        summary=summary_text(rubric, level, role_key, role, judgement.insufficient_evidence),
+        level=level,
+        level_name=rubric.level(level).name,
+        role=role_key,
+        target=target,
+        gap=None if target is None else target - level,
+        strengths=pick_strengths(judgement.evidence, rubric),
+        gaps=[Gap(indicator=i.id, dimension=i.dimension, level=i.level, text=i.label) for i in gaps],
+        next_steps=[i.practice for i in gaps] or [rubric.feedback.no_gaps],
+        submit_next=rubric.level(next_level).submit_next,
+    )

@@ -1,0 +1,1 @@
+"""Judges score an artifact against the rubric: `rules` (offline), and LLM judges."""

@@ -1,0 +1,126 @@
+"""Pydantic models that cross boundaries: judge results, flags, feedback, reviews, API bodies."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Evidence(BaseModel):
+    """A quote from the artifact (`text[start:end]`) that evidences one rubric indicator."""
+
+    indicator: str
+    dimension: str
+    level: int
+    label: str
+    quote: str
+    start: int
+    end: int
+    verified: bool = True
+
+
+class DimensionScore(BaseModel):
+    key: str
+    name: str
+    score: int | None = Field(description="1-6, or null when the artifact does not evidence it")
+    met: list[str] = Field(default_factory=list, description="indicator ids met")
+    missing: list[str] = Field(default_factory=list, description="indicator ids up to the next level not met")
+
+
+class Judgement(BaseModel):
+    """What one judge concluded about one artifact."""
+
+    judge: str
+    level: int = Field(ge=1, le=6)
+    confidence: float = Field(ge=0, le=1)
+    dimensions: list[DimensionScore]
+    evidence: list[Evidence]
+    insufficient_evidence: bool
+    injection_suspected: bool
+    injection_quotes: list[str] = Field(default_factory=list, description="lines that try to steer the grader")
+    rationale: str
+    caps_applied: list[str] = Field(default_factory=list)
+
+
+class Flag(BaseModel):
+    kind: str
+    severity: int = Field(ge=1, le=3, description="1 low, 2 medium, 3 high")
+    reason: str
+
+
+class Strength(BaseModel):
+    indicator: str
+    text: str
+    quote: str
+
+
+class Gap(BaseModel):
+    indicator: str
+    dimension: str
+    level: int
+    text: str
+
+
+class Feedback(BaseModel):
+    summary: str
+    level: int
+    level_name: str
+    role: str | None
+    target: int | None
+    gap: int | None = Field(description="target - level; negative when above target")
+    strengths: list[Strength]
+    gaps: list[Gap]
+    next_steps: list[str]
+    submit_next: str
+
+
+class RubricRef(BaseModel):
+    id: str
+    version: str
+    hash: str
+
+
+class PortfolioEstimate(BaseModel):
+    person: str
+    role: str | None
+    target: int | None
+    level: int | None
+    confidence: float | None
+    rule: str
+    dimensions: dict[str, int | None]
+    reviews: list[int]
+
+
+class ReviewRequest(BaseModel):
+    """Body of POST /api/reviews."""
+
+    text: str = Field(description="the artifact text (a prompt, transcript, config, ...)")
+    type: str | None = Field(default=None, description="artifact type; detected when absent")
+    role: str | None = Field(default=None, description="role key from rubrics/roles.yaml")
+    person: str | None = Field(default=None, description="the submitter's email")
+    note: str | None = Field(default=None, max_length=2000, description="what it was for")
+
+
+class Review(BaseModel):
+    """A stored review as the API and the CLI show it."""
+
+    id: int
+    artifact_id: int
+    person: str | None
+    role: str | None
+    status: str
+    artifact_type: str
+    type_detected: bool
+    level: int
+    level_name: str
+    confidence: float
+    insufficient_evidence: bool
+    dimensions: list[DimensionScore]
+    evidence: list[Evidence]
+    flags: list[Flag]
+    feedback: Feedback
+    redactions: dict[str, int]
+    rubric: RubricRef
+    judge: str
+    judge_config: dict
+    supersedes: int | None
+    created_at: str

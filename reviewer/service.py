@@ -1,0 +1,118 @@
+"""Use cases over the store: submit artifacts for review, read reviews, portfolio estimates."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from reviewer.aggregate import ArtifactResult, portfolio
+from reviewer.flags import ReviewFacts, evaluate
+from reviewer.pipeline import Assessment, Context, assess_prepared, prepare
+from reviewer.schemas import Feedback, PortfolioEstimate, Review, RubricRef
+from reviewer.store import Store
+
+# The status a coach decision moves a review to; without a decision it is its initial status.
+STATUS_AFTER = {"confirm": "confirmed", "override": "overridden", "release": "released",
+                "request_evidence": "evidence_requested", "edit_feedback": None}
+
+
+class NotFound(LookupError):
+    """No such review (or not one the caller may see)."""
+
+
+class Item(BaseModel):
+    """One artifact in a submission: raw content and the submitter's type (None: detect)."""
+
+    data: bytes | str
+    type: str | None = None
+
+
+def flag_facts(assessment: Assessment, ctx: Context, target: int | None, reviews_under_rubric: int) -> ReviewFacts:
+    j = assessment.judgement
+    return ReviewFacts(
+        level=j.level, confidence=j.confidence, target=target,
+        insufficient_evidence=j.insufficient_evidence,
+        injection_lines=len(j.injection_quotes) or int(j.injection_suspected),
+        unverified_quotes=sum(1 for e in j.evidence if not e.verified),
+        audit_key=f"{assessment.artifact.sha256_original}:{ctx.rubric.content_hash}",
+        rubric_label=ctx.rubric.version_label,
+        reviews_under_rubric=reviews_under_rubric,
+    )
+
+
+def submit(store: Store, ctx: Context, items: list[Item], *, person: str | None = None, role: str | None = None,
+           team: str | None = None, note: str | None = None, channel: str, actor: str | None = None) -> list[int]:
+    """Score every artifact, then store the submission and its reviews in one transaction.
+
+    Every item is checked before anything is written: one bad artifact refuses the whole
+    submission with its message, and an accepted one is never half stored.
+    """
+    target = ctx.roles.require(role).target if role else None
+    prepared = [prepare(item.data, item.type, ctx.settings.max_bytes) for item in items]
+    assessments = [assess_prepared(artifact, tree, role, ctx) for artifact, tree in prepared]
+    actor = actor or person or "anonymous"
+    review_ids = []
+    with store.transaction():
+        submission_id = store.add_submission(store.person_id(person, role, team), role, note, channel)
+        store.audit(actor, "submit", "submission", submission_id, artifacts=len(items), channel=channel)
+        for a in assessments:
+            artifact_id = store.add_artifact(submission_id, **a.artifact.model_dump())
+            review_ids.append(store_review(store, ctx, artifact_id, a, target, actor))
+    return review_ids
+
+
+def store_review(store: Store, ctx: Context, artifact_id: int, a: Assessment, target: int | None, actor: str,
+                 supersedes: int | None = None) -> int:
+    flags = evaluate(flag_facts(a, ctx, target, store.count_reviews_under_rubric(ctx.rubric.content_hash)), ctx.policy)
+    j = a.judgement
+    review_id = store.add_review(
+        artifact_id, level=j.level, confidence=j.confidence, insufficient_evidence=j.insufficient_evidence,
+        initial_status="needs_review" if flags else "auto_ok",
+        dimensions=[d.model_dump() for d in j.dimensions], evidence=[e.model_dump() for e in j.evidence],
+        feedback=a.feedback.model_dump(), rationale=j.rationale,
+        rubric_id=ctx.rubric.id, rubric_version=ctx.rubric.version, rubric_hash=ctx.rubric.content_hash,
+        judge=j.judge, judge_config=ctx.judge_config, supersedes=supersedes, flags=flags)
+    store.add_judge_sample(review_id, judge=j.judge, model=None, sample_index=0, raw=None,
+                           parsed=j.model_dump(), latency_ms=None)
+    store.audit(actor, "score", "review", review_id, level=j.level, judge=j.judge,
+                flags=[f.kind for f in flags], supersedes=supersedes)
+    return review_id
+
+
+def status_of(row: dict) -> str:
+    status = row["initial_status"]
+    for d in row["decisions"]:
+        status = STATUS_AFTER.get(d["action"]) or status
+    return status
+
+
+def get_review(store: Store, ctx: Context, review_id: int) -> Review:
+    row = store.review_row(review_id)
+    if row is None:
+        raise NotFound(f"no review {review_id}")
+    return Review(
+        id=row["id"], artifact_id=row["artifact_id"], person=row["person"], role=row["role"],
+        status=status_of(row), artifact_type=row["artifact_type"], type_detected=row["type_detected"],
+        level=row["level"], level_name=ctx.rubric.level(row["level"]).name, confidence=row["confidence"],
+        insufficient_evidence=row["insufficient_evidence"], dimensions=row["dimensions"],
+        evidence=row["evidence"], flags=row["flags"], feedback=Feedback(**row["feedback"]),
+        redactions=row["redactions"],
+        rubric=RubricRef(id=row["rubric_id"], version=row["rubric_version"], hash=row["rubric_hash"]),
+        judge=row["judge"], judge_config=row["judge_config"], supersedes=row["supersedes"],
+        created_at=row["created_at"],
+    )
+
+
+def person_portfolio(store: Store, ctx: Context, email: str) -> PortfolioEstimate:
+    """The person's level under the rubric's portfolio rule, from the newest review of each artifact."""
+    person = store.person(email)
+    if person is None:
+        raise NotFound(f"no reviews for {email}")
+    ids = store.latest_review_ids_for_person(email)
+    reviews = [get_review(store, ctx, i) for i in ids]
+    result = portfolio([ArtifactResult(level=r.level, confidence=r.confidence,
+                                       dimensions={d.key: d.score for d in r.dimensions}) for r in reviews],
+                       ctx.rubric.portfolio)
+    role = ctx.roles.get(person["role"])
+    return PortfolioEstimate(person=email, role=person["role"], target=role.target if role else None,
+                             level=result.level, confidence=result.confidence, rule=ctx.rubric.portfolio.rule,
+                             dimensions=result.dimensions, reviews=ids)

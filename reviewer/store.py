@@ -1,0 +1,209 @@
+"""The SQLite store (sqlite-utils): append-only records of people, submissions, artifacts,
+reviews, judge samples, flags, coach decisions and an audit log.
+
+Nothing is updated in place: a rescore is a new review linked to the one it supersedes, a
+coach's call is a new decision, and a review's status is derived from its latest decision.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from reviewer.schemas import Flag
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["people"].create({"id": int, "email": str, "role": str, "team": str, "created_at": str},
+                        pk="id", not_null={"email", "created_at"})
+    db["people"].create_index(["email"], unique=True)
+    db["submissions"].create({"id": int, "person_id": int, "role": str, "note": str, "channel": str,
+                              "created_at": str}, pk="id", foreign_keys=[("person_id", "people", "id")],
+                             not_null={"channel", "created_at"})
+    db["artifacts"].create({"id": int, "submission_id": int, "artifact_type": str, "type_detected": int,
+                            "fmt": str, "text": str, "sha256_original": str, "size_bytes": int,
+                            "redactions": str, "created_at": str}, pk="id",
+                           foreign_keys=[("submission_id", "submissions", "id")],
+                           not_null={"submission_id", "artifact_type", "text", "sha256_original", "created_at"})
+    db["reviews"].create({"id": int, "artifact_id": int, "supersedes": int, "level": int,
+                          "confidence": float, "insufficient_evidence": int, "initial_status": str,
+                          "dimensions": str, "evidence": str, "feedback": str, "rationale": str,
+                          "rubric_id": str, "rubric_version": str, "rubric_hash": str,
+                          "judge": str, "judge_config": str, "prompt_hashes": str, "models": str,
+                          "created_at": str}, pk="id",
+                         foreign_keys=[("artifact_id", "artifacts", "id"), ("supersedes", "reviews", "id")],
+                         not_null={"artifact_id", "level", "confidence", "rubric_hash", "judge", "created_at"})
+    db["judge_samples"].create({"id": int, "review_id": int, "judge": str, "model": str,
+                                "sample_index": int, "raw": str, "parsed": str, "tokens_in": int,
+                                "tokens_out": int, "cost_usd": float, "latency_ms": float,
+                                "error": str, "created_at": str}, pk="id",
+                               foreign_keys=[("review_id", "reviews", "id")])
+    db["flags"].create({"id": int, "review_id": int, "kind": str, "severity": int, "reason": str},
+                       pk="id", foreign_keys=[("review_id", "reviews", "id")])
+    db["decisions"].create({"id": int, "review_id": int, "actor": str, "action": str, "level": int,
+                            "reason": str, "feedback": str, "created_at": str}, pk="id",
+                           foreign_keys=[("review_id", "reviews", "id")],
+                           not_null={"review_id", "actor", "action", "created_at"})
+    db["audit_log"].create({"id": int, "at": str, "actor": str, "action": str, "entity": str,
+                            "entity_id": int, "detail": str}, pk="id", not_null={"at", "actor", "action"})
+    for table, cols in [("artifacts", ["submission_id"]), ("reviews", ["artifact_id"]),
+                        ("reviews", ["rubric_hash"]), ("judge_samples", ["review_id"]),
+                        ("flags", ["review_id"]), ("decisions", ["review_id"]),
+                        ("submissions", ["person_id"])]:
+        db[table].create_index(cols)
+
+
+# Each entry moves the schema one version up; append, never edit, so old files migrate.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _loads(value: str | None, default=None):
+    return default if value is None else json.loads(value)
+
+
+class Store:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(self.path)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        if self.db.journal_mode != "wal":
+            self.db.enable_wal()
+        self.migrate()
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        current = self.schema_version
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path} has schema version {current}, newer than this reviewer "
+                               f"({SCHEMA_VERSION}); upgrade the reviewer")
+        for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
+            with self.db.atomic():
+                step(self.db)
+                self.db.execute(f"PRAGMA user_version = {version}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---------------------------------------------------------------- writes (inserts only)
+    def _insert(self, table: str, row: dict) -> int:
+        return self.db[table].insert(row).last_pk
+
+    def audit(self, actor: str, action: str, entity: str, entity_id: int | None, **detail) -> int:
+        return self._insert("audit_log", {"at": now(), "actor": actor, "action": action, "entity": entity,
+                                          "entity_id": entity_id, "detail": json.dumps(detail, sort_keys=True)})
+
+    def person_id(self, email: str | None, role: str | None = None, team: str | None = None) -> int | None:
+        """The person's id, creating the person on first sight (role and team as first given)."""
+        if not email:
+            return None
+        row = self.db.execute("SELECT id FROM people WHERE email = ?", [email]).fetchone()
+        if row:
+            return row[0]
+        return self._insert("people", {"email": email, "role": role, "team": team, "created_at": now()})
+
+    def add_submission(self, person_id: int | None, role: str | None, note: str | None, channel: str) -> int:
+        return self._insert("submissions", {"person_id": person_id, "role": role, "note": note,
+                                            "channel": channel, "created_at": now()})
+
+    def add_artifact(self, submission_id: int, *, artifact_type: str, type_detected: bool, fmt: str,
+                     text: str, sha256_original: str, size_bytes: int, redactions: dict[str, int]) -> int:
+        return self._insert("artifacts", {
+            "submission_id": submission_id, "artifact_type": artifact_type, "type_detected": int(type_detected),
+            "fmt": fmt, "text": text, "sha256_original": sha256_original, "size_bytes": size_bytes,
+            "redactions": json.dumps(redactions, sort_keys=True), "created_at": now()})
+
+    def add_review(self, artifact_id: int, *, level: int, confidence: float, insufficient_evidence: bool,
+                   initial_status: str, dimensions: list, evidence: list, feedback: dict, rationale: str,
+                   rubric_id: str, rubric_version: str, rubric_hash: str, judge: str, judge_config: dict,
+                   prompt_hashes: dict | None = None, models: list | None = None,
+                   supersedes: int | None = None, flags: list[Flag] = ()) -> int:
+        review_id = self._insert("reviews", {
+            "artifact_id": artifact_id, "supersedes": supersedes, "level": level, "confidence": confidence,
+            "insufficient_evidence": int(insufficient_evidence), "initial_status": initial_status,
+            "dimensions": json.dumps(dimensions), "evidence": json.dumps(evidence),
+            "feedback": json.dumps(feedback), "rationale": rationale, "rubric_id": rubric_id,
+            "rubric_version": rubric_version, "rubric_hash": rubric_hash, "judge": judge,
+            "judge_config": json.dumps(judge_config, sort_keys=True),
+            "prompt_hashes": json.dumps(prompt_hashes or {}, sort_keys=True),
+            "models": json.dumps(models or []), "created_at": now()})
+        if flags:
+            self.db["flags"].insert_all([{"review_id": review_id, **f.model_dump()} for f in flags])
+        return review_id
+
+    def add_judge_sample(self, review_id: int, **sample) -> int:
+        for key in ("parsed",):
+            if key in sample and not isinstance(sample[key], str):
+                sample[key] = json.dumps(sample[key])
+        return self._insert("judge_samples", {"review_id": review_id, "created_at": now(), **sample})
+
+    def add_decision(self, review_id: int, *, actor: str, action: str, level: int | None = None,
+                     reason: str | None = None, feedback: dict | None = None) -> int:
+        return self._insert("decisions", {"review_id": review_id, "actor": actor, "action": action,
+                                          "level": level, "reason": reason,
+                                          "feedback": None if feedback is None else json.dumps(feedback),
+                                          "created_at": now()})
+
+    # ---------------------------------------------------------------- reads
+    def count_reviews_under_rubric(self, rubric_hash: str) -> int:
+        return self.db.execute("SELECT count(*) FROM reviews WHERE rubric_hash = ?", [rubric_hash]).fetchone()[0]
+
+    def review_row(self, review_id: int) -> dict | None:
+        rows = list(self.db.query(
+            """SELECT r.*, a.artifact_type, a.type_detected, a.fmt, a.text, a.redactions,
+                      a.sha256_original, a.size_bytes, s.role, s.note, s.id AS submission_id,
+                      p.email AS person
+               FROM reviews r JOIN artifacts a ON a.id = r.artifact_id
+               JOIN submissions s ON s.id = a.submission_id
+               LEFT JOIN people p ON p.id = s.person_id
+               WHERE r.id = ?""", [review_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        for key, default in [("dimensions", []), ("evidence", []), ("feedback", {}), ("judge_config", {}),
+                             ("prompt_hashes", {}), ("models", []), ("redactions", {})]:
+            row[key] = _loads(row[key], default)
+        row["type_detected"] = bool(row["type_detected"])
+        row["insufficient_evidence"] = bool(row["insufficient_evidence"])
+        row["flags"] = [Flag(kind=f["kind"], severity=f["severity"], reason=f["reason"])
+                        for f in self.db.query("SELECT * FROM flags WHERE review_id = ? ORDER BY severity DESC, id",
+                                               [review_id])]
+        row["decisions"] = [{**d, "feedback": _loads(d["feedback"])} for d in
+                            self.db.query("SELECT * FROM decisions WHERE review_id = ? ORDER BY id", [review_id])]
+        return row
+
+    def latest_review_ids_for_person(self, email: str) -> list[int]:
+        """The newest review of each of the person's artifacts (rescores supersede older ones)."""
+        return [r["id"] for r in self.db.query(
+            """SELECT max(r.id) AS id FROM reviews r JOIN artifacts a ON a.id = r.artifact_id
+               JOIN submissions s ON s.id = a.submission_id JOIN people p ON p.id = s.person_id
+               WHERE p.email = ? GROUP BY a.id ORDER BY a.id""", [email])]
+
+    def person(self, email: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM people WHERE email = ?", [email]))
+        return rows[0] if rows else None
+
+    def audit_entries(self, entity: str | None = None, entity_id: int | None = None) -> list[dict]:
+        sql, args = "SELECT * FROM audit_log", []
+        if entity is not None:
+            sql, args = sql + " WHERE entity = ? AND entity_id = ?", [entity, entity_id]
+        return [{**r, "detail": _loads(r["detail"], {})} for r in self.db.query(sql + " ORDER BY id", args)]

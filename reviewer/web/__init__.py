@@ -1,0 +1,1 @@
+"""The FastAPI service: JSON API now, pages later."""

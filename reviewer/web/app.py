@@ -1,0 +1,41 @@
+"""The app factory: settings in, FastAPI app out (tests build their own)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from reviewer.config import Settings
+from reviewer.pipeline import load_context
+from reviewer.store import Store
+from reviewer.web import errors
+from reviewer.web.routers import api
+
+# JSON may escape every character as \uXXXX: six bytes per byte of artifact, plus the envelope.
+BODY_OVERHEAD = 64 * 1024
+
+
+def create_app(settings: Settings) -> FastAPI:
+    context = load_context(settings)
+    Store(settings.db).close()  # create or migrate the database before the first request
+    app = FastAPI(title="reviewer", version="0.1.0",
+                  description="Assesses how well people work with generative AI from their real work artifacts.")
+    app.state.context = context
+    body_limit = settings.max_bytes * 6 + BODY_OVERHEAD
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > body_limit):
+            return JSONResponse({"detail": f"request body over the {body_limit:,}-byte limit "
+                                           f"(artifacts are capped at {settings.max_bytes:,} bytes)"},
+                                status_code=413)
+        return await call_next(request)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict:
+        return {"status": "ok", "rubric": context.rubric.version_label, "judge": settings.judge}
+
+    errors.install(app)
+    app.include_router(api.router)
+    return app

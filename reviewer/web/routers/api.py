@@ -1,0 +1,55 @@
+"""The JSON API: submit artifacts, read reviews and portfolio estimates, list roles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+
+from reviewer.pipeline import Context
+from reviewer.schemas import PortfolioEstimate, Review, ReviewRequest
+from reviewer.service import Item, get_review, person_portfolio, submit
+from reviewer.store import Store
+from reviewer.web.dependencies import get_context, get_store
+
+router = APIRouter(prefix="/api", tags=["api"])
+StoreDep = Annotated[Store, Depends(get_store)]
+ContextDep = Annotated[Context, Depends(get_context)]
+
+
+@router.post("/reviews", status_code=201, response_model=Review,
+             responses={400: {"description": "malformed JSON"}, 413: {"description": "body too large"},
+                        422: {"description": "empty, binary, oversized or otherwise unusable artifact"}})
+def create_review(body: ReviewRequest, store: StoreDep, ctx: ContextDep) -> Review:
+    """Score one artifact (text pasted as JSON) and store the review."""
+    [review_id] = submit(store, ctx, [Item(data=body.text, type=body.type)], person=body.person,
+                         role=body.role, note=body.note, channel="api")
+    return get_review(store, ctx, review_id)
+
+
+@router.post("/reviews/upload", status_code=201, response_model=Review)
+def upload_review(file: Annotated[UploadFile, File(description="the artifact file")], store: StoreDep,
+                  ctx: ContextDep, type: Annotated[str | None, Form()] = None,
+                  role: Annotated[str | None, Form()] = None, person: Annotated[str | None, Form()] = None,
+                  note: Annotated[str | None, Form(max_length=2000)] = None) -> Review:
+    """Score one uploaded artifact file (multipart form) and store the review."""
+    data = file.file.read(ctx.settings.max_bytes + 1)
+    [review_id] = submit(store, ctx, [Item(data=data, type=type)], person=person, role=role, note=note,
+                         channel="api")
+    return get_review(store, ctx, review_id)
+
+
+@router.get("/reviews/{review_id}", response_model=Review)
+def read_review(review_id: int, store: StoreDep, ctx: ContextDep) -> Review:
+    return get_review(store, ctx, review_id)
+
+
+@router.get("/people/{email}/portfolio", response_model=PortfolioEstimate)
+def read_portfolio(email: str, store: StoreDep, ctx: ContextDep) -> PortfolioEstimate:
+    """The person's level from all their reviewed artifacts, under the rubric's portfolio rule."""
+    return person_portfolio(store, ctx, email)
+
+
+@router.get("/roles")
+def list_roles(ctx: ContextDep) -> dict:
+    return {key: role.model_dump() for key, role in ctx.roles.roles.items()}

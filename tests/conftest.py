@@ -1,0 +1,92 @@
+"""Shared fixtures: the real rubric, a temp SQLite file, and a uvicorn server on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from reviewer.config import Settings
+from reviewer.flags import load_policy
+from reviewer.pipeline import load_context
+from reviewer.rubric import load_roles, load_rubric
+from reviewer.store import Store
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@pytest.fixture(scope="session")
+def rubric():
+    return load_rubric()
+
+
+@pytest.fixture(scope="session")
+def roles():
+    return load_roles()
+
+
+@pytest.fixture(scope="session")
+def policy():
+    return load_policy()
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Settings:
+    monkeypatch.delenv("REVIEWER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray ./reviewer.yaml is picked up
+    return Settings(db=tmp_path / "reviewer.db")
+
+
+@pytest.fixture
+def ctx(settings):
+    return load_context(settings)
+
+
+@pytest.fixture
+def store(settings):
+    s = Store(settings.db)
+    yield s
+    s.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A real uvicorn server in a thread, on a free loopback port."""
+
+    def __init__(self, app):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_api(settings):
+    from reviewer.web.app import create_app
+
+    with LiveServer(create_app(settings)) as server:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            yield client

@@ -1,0 +1,88 @@
+"""The JSON API over real HTTP: uvicorn on a loopback port, a real SQLite file."""
+
+from pathlib import Path
+
+from reviewer.store import Store
+
+SAMPLES = Path(__file__).parent / "samples"
+CREW = """researcher:
+  role: Senior market researcher
+  goal: Find and verify competitor pricing
+  tools: [SerperDevTool]
+  max_iter: 5
+  human_input: true
+"""
+
+
+def test_healthz(live_api):
+    r = live_api.get("/healthz")
+    assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["judge"] == "rules"
+
+
+def test_post_then_get_a_review(live_api, settings):
+    r = live_api.post("/api/reviews", json={"text": CREW, "role": "software_engineer", "person": "ana@example.com"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["level"] == 5 and body["artifact_type"] == "agent_config" and body["type_detected"]
+    assert body["rubric"]["hash"] and body["judge"] == "rules"
+    assert body["evidence"] and all(e["quote"] in CREW for e in body["evidence"])
+    assert body["feedback"]["target"] == 5
+    again = live_api.get(f"/api/reviews/{body['id']}")
+    assert again.status_code == 200 and again.json() == body
+    store = Store(settings.db)
+    assert store.audit_entries("review", body["id"])[0]["action"] == "score"
+
+
+def test_secrets_are_redacted_before_storage(live_api, settings):
+    key = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
+    r = live_api.post("/api/reviews", json={"text": f"Use the key {key} to call the API and summarise the report.\n"
+                                                    "Mail results to jane.doe@example.com"})
+    assert r.status_code == 201
+    assert r.json()["redactions"].get("openai_key") == 1 and r.json()["redactions"].get("email") == 1
+    text = Store(settings.db).db.execute("SELECT text FROM artifacts").fetchone()[0]
+    assert key not in text and "jane.doe@example.com" not in text and "[REDACTED:openai_key]" in text
+
+
+def test_upload_a_file(live_api):
+    data = (SAMPLES / "l1-prompt-oneliner.txt").read_bytes()
+    r = live_api.post("/api/reviews/upload", files={"file": ("p.txt", data)}, data={"role": "analyst"})
+    assert r.status_code == 201 and r.json()["level"] == 1 and r.json()["feedback"]["target"] == 4
+
+
+def test_portfolio_combines_a_persons_artifacts(live_api):
+    for text in (CREW, "write me an email about the offsite"):
+        assert live_api.post("/api/reviews", json={"text": text, "person": "bo@example.com",
+                                                   "role": "software_engineer"}).status_code == 201
+    est = live_api.get("/api/people/bo@example.com/portfolio").json()
+    assert est["level"] == 5 and est["target"] == 5 and len(est["reviews"]) == 2
+    assert live_api.get("/api/people/nobody@example.com/portfolio").status_code == 404
+
+
+def test_bad_input_gets_a_clear_4xx_never_500(live_api):
+    cases = [
+        (dict(json={"text": ""}), 422, "empty"),
+        (dict(json={"text": "   \n\t "}), 422, "empty"),
+        (dict(json={"text": "x" * 1_000_001}), 422, "limit"),
+        (dict(json={"text": "PNG\x00\x00\x00\x01binary\x00"}), 422, "binary"),
+        (dict(content=b'{"text": "unterminated', headers={"content-type": "application/json"}), 400, "not valid JSON"),
+        (dict(json={"txt": "wrong field"}), 422, "text: Field required"),
+        (dict(json={"text": "hello there model", "role": "wizard"}), 422, "unknown role"),
+        (dict(json={"text": "hello there model", "type": "poem"}), 422, "unknown artifact type"),
+        (dict(json=["not", "an", "object"]), 422, ""),
+        (dict(content=b"x" * (7 * 1024 * 1024), headers={"content-type": "application/json"}), 413, "limit"),
+    ]
+    for kwargs, status, words in cases:
+        r = live_api.post("/api/reviews", **kwargs)
+        assert r.status_code == status, (kwargs.get("json", "")[:40] if isinstance(kwargs.get("json"), str) else status, r.text)
+        assert words in r.json()["detail"]
+        assert "Traceback" not in r.text
+    r = live_api.post("/api/reviews/upload", files={"file": ("x.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")})
+    assert r.status_code == 422 and "binary" in r.json()["detail"]
+    assert live_api.get("/api/reviews/999999").status_code == 404
+    assert live_api.get("/api/reviews/abc").status_code == 422
+
+
+def test_a_refused_submission_stores_nothing(live_api, settings):
+    live_api.post("/api/reviews", json={"text": "", "person": "cy@example.com"})
+    store = Store(settings.db)
+    assert store.db["submissions"].count == 0 and store.db["people"].count == 0

@@ -1,0 +1,214 @@
+"""Redaction: every kind is found and named, non-secrets survive, results are stable and hostile input is cheap."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reviewer.redact import RedactionResult, redact
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+OPENAI_KEY = "sk-proj-Tq8vX2mN5pL9wR3kJ7hG1fD4sA6zC0bV8nM2xK5qW9eR3tY7uI1oP4aS6dF8gH2j"
+ANTHROPIC_KEY = "sk-ant-api03-Xy7Kp2Lm9Qr4Tn6Wv8Zb1Cd3Fg5Hj0Ks2Mn4Pq6Rs8Tu0Vw-2Xy4Za6Bc8De0Fg_AA"
+PEM_KEY = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
+           "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----")
+JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0."
+       "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+
+
+@pytest.mark.parametrize("kind, text, secret", [
+    ("private_key", f"Here is the deploy key:\n{PEM_KEY}\nthanks", PEM_KEY),
+    ("private_key", '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0B'
+                    'AQEFAASC\\n-----END PRIVATE KEY-----\\n"}', "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"),
+    ("openai_key", f"client = OpenAI(api_key=\"{OPENAI_KEY}\")", OPENAI_KEY),
+    ("openai_key", "OPENAI_API_KEY=sk-4f9Kx2LmQ8rT1vW6yZ3bN7cH0dJ5gP2sA9eU4iO8", "sk-4f9Kx2LmQ8rT1vW6yZ3bN7cH0dJ5gP2sA9eU4iO8"),
+    ("anthropic_key", f"export ANTHROPIC_API_KEY={ANTHROPIC_KEY}", ANTHROPIC_KEY),
+    ("aws_access_key", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+    ("aws_secret_key", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ("github_token", "git clone https://ghp_R2d9Xk4Lm7Qp1Zt8Wv3Ns6Yb0Jc5Hf2Ga9Ke4@github.com/acme/repo",
+     "ghp_R2d9Xk4Lm7Qp1Zt8Wv3Ns6Yb0Jc5Hf2Ga9Ke4"),
+    ("github_token", "GH_TOKEN: github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEF",
+     "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEF"),
+    ("slack_token", "SLACK_BOT_TOKEN=xoxb-2048123456-4096123456789-Qz8Xw2Lk5Mn7Bv1Cx3Zr9Tp",
+     "xoxb-2048123456-4096123456789-Qz8Xw2Lk5Mn7Bv1Cx3Zr9Tp"),
+    ("google_api_key", "const url = `https://generativelanguage.googleapis.com/v1?key=AIzaSyD3x9Kq2Lm7Np4Rt8Vw1Zb6Cf0Hj5Gs3Ek`",
+     "AIzaSyD3x9Kq2Lm7Np4Rt8Vw1Zb6Cf0Hj5Gs3Ek"),
+    ("stripe_key", "stripe.api_key = 'sk_live_51HxYzAbCdEfGhIjKlMnOpQr'", "sk_live_51HxYzAbCdEfGhIjKlMnOpQr"),
+    ("jwt", f"session={JWT}", JWT),
+    ("bearer_token", "curl -H 'Authorization: Bearer 7f3a9c2e1b8d4f6a0e5c' https://api.example.com",
+     "7f3a9c2e1b8d4f6a0e5c"),
+    ("url_credentials", "DATABASE_URL=postgresql://app_user:Tr0ub4dor&3@db.internal.example.com:5432/app",
+     "app_user:Tr0ub4dor&3"),
+    ("password", "DB_PASSWORD=correct-horse-battery-9", "correct-horse-battery-9"),
+    ("password", '{"username": "svc-reports", "password": "P@ssw0rd!2024"}', "P@ssw0rd!2024"),
+    ("password", "smtp:\n  host: mail.example.com\n  passwd: 'hunter2hunter2'\n", "hunter2hunter2"),
+    ("password", "headers = {'x-api-key': 'b7e1c0d9a4f2'}", "b7e1c0d9a4f2"),
+    ("password", "client_secret: GOCSPX-4kT9zQ2xW7mL1nB5vC8", "GOCSPX-4kT9zQ2xW7mL1nB5vC8"),
+    ("email", "Questions go to priya.natarajan+hr@example.co.uk please.", "priya.natarajan+hr@example.co.uk"),
+    ("phone", "Call me on +44 20 7946 0958 after 3pm.", "+44 20 7946 0958"),
+    ("phone", "US office: (415) 555-0132.", "(415) 555-0132"),
+    ("phone", "mobile 555-867-5309 (evenings)", "555-867-5309"),
+    ("phone", "tel. 06 12 34 56 78", "06 12 34 56 78"),
+    ("phone", "WhatsApp +15551234567", "+15551234567"),
+])
+def test_each_kind_is_replaced_and_counted(kind, text, secret):
+    result = redact(text)
+    assert secret not in result.text
+    assert f"[REDACTED:{kind}]" in result.text
+    assert result.counts == {kind: 1}
+
+
+def test_password_rule_keeps_the_key_and_structure():
+    assert redact('{"password": "hunter2", "user": "bob"}').text == '{"password": "[REDACTED:password]", "user": "bob"}'
+    assert redact("db:\n  password: s3cr3t!\n  host: db1").text == "db:\n  password: [REDACTED:password]\n  host: db1"
+    assert redact("API_KEY=abc123").text == "API_KEY=[REDACTED:password]"
+
+
+def test_url_credentials_keep_scheme_and_host():
+    assert (redact("redis://default:s3cr3tpass@cache.example.com:6379/0").text
+            == "redis://[REDACTED:url_credentials]@cache.example.com:6379/0")
+
+
+def test_specific_kinds_win_over_the_generic_password_rule():
+    result = redact(f'api_key = "{OPENAI_KEY}"\ntoken: {JWT}')
+    assert result.counts == {"openai_key": 1, "jwt": 1}
+    assert result.text == 'api_key = "[REDACTED:openai_key]"\ntoken: [REDACTED:jwt]'
+
+
+NON_SECRETS = """\
+model: gpt-4o-2024-08-06
+fallback: anthropic.claude-3-5-sonnet-20241022-v2:0
+temperature: 0.2
+top_p: 0.95
+max_tokens: 4096
+tokens_per_minute: 90000
+version: 3.4.1
+released: 2024-09-30
+run_at: 2024-01-15 10:30:00
+report_date: 15.01.2024 09:00
+years: 2022 2023 2024
+budget_eur: 180000
+order: #58213
+ip: 10.20.30.40
+api_key: ${OPENAI_API_KEY}
+token: ${{ secrets.GITHUB_TOKEN }}
+password: "{{ vault_db_password }}"
+secret: <your-secret-here>
+litellm_key: os.environ/AZURE_OPENAI_KEY
+permissions:
+  id-token: write
+client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])
+session = connect(password=settings.db_password, token=get_token())
+headers = {"Authorization": f"Bearer {token}"}
+Bearer authentication is described in RFC 6750.
+"""
+
+
+def test_non_secrets_are_left_alone():
+    result = redact(NON_SECRETS)
+    assert result.text == NON_SECRETS
+    assert result.counts == {}
+
+
+def test_redaction_is_idempotent_on_realistic_text():
+    text = (f"{PEM_KEY}\nOPENAI_API_KEY={OPENAI_KEY}\nAuthorization: Bearer {JWT}\n"
+            "postgres://admin:pw1234@db.example.com/x\npassword: hunter2\nmail bob@example.com or +1 415 555 0132\n"
+            "numbers 01 23 45 67 89 01 23 45 67 89 and 555 123 4567 1234")
+    once = redact(text)
+    twice = redact(once.text)
+    assert twice.text == once.text
+    assert twice.counts == {}
+    assert once.counts["phone"] >= 2
+
+
+def test_result_is_a_pydantic_model():
+    result = redact("nothing to see")
+    assert isinstance(result, RedactionResult)
+    assert result.model_dump() == {"text": "nothing to see", "counts": {}}
+
+
+# --- properties ---------------------------------------------------------------------------------------------
+
+ALNUM = string.ascii_letters + string.digits
+
+
+def _token(alphabet: str, size: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet=alphabet, min_size=size, max_size=size)
+
+
+openai_keys = st.builds(lambda prefix, head, digit, tail: prefix + head + digit + tail,
+                        st.sampled_from(["sk-", "sk-proj-", "sk-svcacct-"]), _token(ALNUM + "_-", 30),
+                        st.sampled_from(string.digits), _token(ALNUM + "_-", 17))
+provider_keys = st.one_of(
+    openai_keys,
+    _token(ALNUM + "_-", 60).map(lambda s: "sk-ant-api03-" + s),
+    _token(string.ascii_uppercase + string.digits, 16).map(lambda s: "AKIA" + s),
+    _token(ALNUM, 36).map(lambda s: "ghp_" + s),
+    _token(ALNUM + "_", 59).map(lambda s: "github_pat_" + s),
+    st.builds(lambda a, b, c: f"xoxb-{a}-{b}-{c}", _token(string.digits, 10), _token(string.digits, 13), _token(ALNUM, 24)),
+    _token(ALNUM + "_-", 35).map(lambda s: "AIza" + s),
+    st.builds(lambda mode, s: f"sk_{mode}_{s}", st.sampled_from(["live", "test"]), _token(ALNUM, 24)),
+)
+emails = st.builds(lambda first, local, label, tld: f"{first}{local}@{label}.{tld}",
+                   st.sampled_from(string.ascii_lowercase), st.text(alphabet=ALNUM + "._%+-", max_size=20),
+                   st.text(alphabet=ALNUM, min_size=1, max_size=12), st.text(alphabet=string.ascii_lowercase, min_size=2,
+                                                                             max_size=6))
+international_phones = st.builds(
+    lambda cc, groups, sep: "+" + cc + sep + sep.join(groups),
+    st.integers(1, 999).map(str), st.lists(_token(string.digits, 3), min_size=3, max_size=4), st.sampled_from([" ", "-"]))
+national_phones = st.one_of(
+    st.builds(lambda a, b, c: f"({a}) {b}-{c}", _token(string.digits, 3), _token(string.digits, 3), _token(string.digits, 4)),
+    st.builds(lambda a, b, c, sep: f"{a}{sep}{b}{sep}{c}", _token(string.digits, 3), _token(string.digits, 3),
+              _token(string.digits, 4), st.sampled_from([" ", "-", "."])),
+    st.builds(lambda a, b: f"0{a} {b}", _token(string.digits, 3), _token(string.digits, 7)),
+    st.lists(_token(string.digits, 2), min_size=4, max_size=4).map(lambda gs: "06 " + " ".join(gs)),
+)
+secrets = st.one_of(provider_keys, emails, international_phones, national_phones)
+separators = st.sampled_from([" ", "\n"])
+
+
+@FAST
+@given(before=st.text(max_size=40), left=separators, secret=secrets, right=separators, after=st.text(max_size=40))
+def test_planted_secret_never_survives(before, left, secret, right, after):
+    assert secret not in redact(before + left + secret + right + after).text
+
+
+@FAST
+@given(st.text(alphabet=st.characters(exclude_categories=())))
+def test_never_raises_and_is_idempotent_on_any_text(text):
+    once = redact(text)
+    twice = redact(once.text)
+    assert twice.text == once.text and twice.counts == {}
+
+
+@FAST
+@given(st.lists(st.one_of(secrets, st.sampled_from(["password: ", "token=", "Bearer ", "postgres://u:", "@", "+", "0",
+                                                    "2024-01-15", " ", "\n", '"', "-----BEGIN PRIVATE KEY-----"])),
+                max_size=8).map("".join))
+def test_idempotent_on_secret_dense_text(text):
+    once = redact(text)
+    assert redact(once.text).text == once.text
+
+
+# --- hostile input ------------------------------------------------------------------------------------------
+
+ADVERSARIAL_UNITS = ["a", "sk-", "eyJa.", "a@", "1 ", "012 ", "+1 ", "-----BEGIN PRIVATE KEY-----", "password=", 'token: "',
+                     "Bearer ", "a://a:", "x_token", "aws_secret_access_key="]
+
+
+def _megabyte_of(units: list[str]) -> str:
+    share = 1_000_000 // len(units)
+    return "".join((unit * (share // len(unit) + 1))[:share] for unit in units)
+
+
+@pytest.mark.parametrize("units, kinds", [(["a"], set()), (["1 "], set()), (["a@"], set()),
+                                          (ADVERSARIAL_UNITS, {"private_key", "password", "phone"})],
+                         ids=["letters", "digit-groups", "at-signs", "mixed"])
+def test_one_megabyte_of_adversarial_input_finishes(units, kinds):
+    result = redact(_megabyte_of(units))
+    assert set(result.counts) == kinds
