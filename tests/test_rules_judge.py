@@ -35,20 +35,22 @@ def test_weak_verification_caps_an_elaborate_agent(rubric):
 
 
 def test_apply_caps_pure(rubric):
-    assert apply_caps(5, {"verification": None}, rubric) == (3, [
-        "level 5 capped at 3: no verification of outputs above iterating on them"])
-    assert apply_caps(5, {"verification": 3}, rubric)[0] == 4
+    assert apply_caps(5, {"verification": None}, rubric) == (4, [
+        "level 5 capped at 4: no evaluation, guardrails or error handling at the level of agents"])
+    assert apply_caps(6, {"verification": 3}, rubric)[0] == 4
     assert apply_caps(5, {"verification": 4}, rubric) == (5, [])
-    assert apply_caps(2, {"verification": None}, rubric) == (2, [])
+    assert apply_caps(4, {"verification": None}, rubric) == (4, [])
 
 
-def test_level_rule_uses_core_counts(rubric):
+def test_level_rule_counts_core_indicators_at_or_above_each_level(rubric):
     met = {"role_or_audience": [], "output_format": []}
-    assert core_counts(met, rubric)[2] == 2
+    assert core_counts(met, rubric) == {1: 2, 2: 2, 3: 0, 4: 0, 5: 0, 6: 0}
     assert evidenced_level(met, rubric) == 2
     assert evidenced_level({"role_or_audience": []}, rubric) == 1
-    # level 5 needs one of its required indicators, not just any two core ones
-    assert evidenced_level({"memory_and_retrieval": [], "control_loop": []}, rubric) == 1
+    assert evidenced_level({"role_or_audience": [], "grounded_in_sources": []}, rubric) == 2
+    # level 5 needs one of its required indicators: two other level-5 ones only show level 4
+    assert evidenced_level({"memory_and_retrieval": [], "control_loop": []}, rubric) == 4
+    assert evidenced_level({"agent_definitions": [], "control_loop": []}, rubric) == 5
 
 
 def test_confidence_rises_with_margin_and_falls_for_close_calls(rubric):

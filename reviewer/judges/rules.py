@@ -13,16 +13,19 @@ NAME = "rules"
 
 
 def core_counts(met: dict[str, list[Evidence]], rubric: Rubric) -> dict[int, int]:
-    """Number of core indicators met at each level."""
+    """Per level L, the core indicators met at L or above: craft at a higher level also
+    evidences the lower one (an agent with tool schemas shows structured reuse too)."""
     counts = {lv.level: 0 for lv in rubric.levels}
     for ind in rubric.indicators:
         if ind.core and ind.id in met:
-            counts[ind.level] += 1
+            for level in range(1, ind.level + 1):
+                counts[level] += 1
     return counts
 
 
 def evidenced_level(met: dict[str, list[Evidence]], rubric: Rubric) -> int:
-    """Highest level whose core-indicator rule the artifact meets (level 1 needs nothing)."""
+    """Highest level whose rule the artifact meets: at least `min_core` core indicators at
+    that level or above, and one of `requires_any` when the level names some (level 1 needs nothing)."""
     counts = core_counts(met, rubric)
     best = 1
     for lv in rubric.levels:
@@ -54,7 +57,8 @@ def apply_caps(level: int, dims: dict[str, int | None], rubric: Rubric) -> tuple
 
 def confidence(*, level: int, met_core: dict[int, int], rubric: Rubric, capped: bool,
                insufficient: bool, injection: bool) -> float:
-    """A confidence in [minimum, maximum]: margin over the level rule, less for close or weak calls."""
+    """A confidence in [minimum, maximum]: margin over the level rule (`met_core` as from
+    core_counts), less for close calls, caps, thin evidence and injection attempts."""
     w = rubric.scoring.confidence
     value = w.base
     lv = rubric.level(level)
@@ -94,7 +98,7 @@ def judge(text: str, tree: object, rubric: Rubric) -> Judgement:
     counts = core_counts(met, rubric)
     conf = confidence(level=level, met_core=counts, rubric=rubric, capped=bool(caps),
                       insufficient=insufficient, injection=bool(blocked))
-    core_met = [i.id for i in rubric.indicators if i.core and i.level == level and i.id in met]
+    core_met = [i.id for i in rubric.indicators if i.core and i.level >= level and i.id in met]
     rationale = (f"Level {level} ({rubric.level(level).name}): "
                  + (f"core indicators met: {', '.join(core_met)}." if core_met else "no higher level's core indicators are met.")
                  + (" " + " ".join(caps) + "." if caps else "")
