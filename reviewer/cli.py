@@ -88,8 +88,9 @@ def _print_review(review, console) -> None:
         console.print(f"  * {step}", markup=False)
     console.print(f"[bold]Submit next[/bold]: {fb.submit_next}")
     if review.flags:
-        console.print("[bold]Flags[/bold]: " + "; ".join(f"{f.kind} ({f.reason})" for f in review.flags),
-                      markup=False)
+        console.print("[bold]Flags[/bold]")
+        for f in review.flags:
+            console.print(f"  ! {f.kind}: {f.reason}", markup=False)
     if review.redactions:
         console.print("Redacted before storage: " + ", ".join(f"{n} {k}" for k, n in review.redactions.items()))
 

@@ -29,21 +29,20 @@ def pick_strengths(evidence: list[Evidence], rubric: Rubric) -> list[Strength]:
     return out
 
 
-def _gap_order(ind: Indicator) -> tuple:
+def _gap_order(ind: Indicator, consolidate: bool) -> tuple:
     dim = GAP_DIMENSION_ORDER.index(ind.dimension) if ind.dimension in GAP_DIMENSION_ORDER else 99
-    return (not ind.core, dim, ind.level)
+    return (not ind.core, dim, -ind.level if consolidate else ind.level)
 
 
 def pick_gaps(met: set[str], level: int, target: int | None, rubric: Rubric) -> list[Indicator]:
     """Below target: unmet indicators of the next level. At or above target (or no role):
-    unmet indicators at or below the demonstrated level, so the advice consolidates
-    rather than pushes upward."""
+    unmet indicators at or below the demonstrated level, nearest the level first, so the
+    advice consolidates rather than pushes upward."""
     if target is not None and level < target:
         pool = [i for i in rubric.indicators if i.level == level + 1 and i.id not in met]
-    else:
-        pool = [i for i in rubric.indicators if 2 <= i.level <= max(level, 2) and i.id not in met]
-        pool.sort(key=lambda i: -i.level)
-    return sorted(pool, key=_gap_order)[:MAX_GAPS]
+        return sorted(pool, key=lambda i: _gap_order(i, consolidate=False))[:MAX_GAPS]
+    pool = [i for i in rubric.indicators if 2 <= i.level <= max(level, 2) and i.id not in met]
+    return sorted(pool, key=lambda i: _gap_order(i, consolidate=True))[:MAX_GAPS]
 
 
 def summary_text(rubric: Rubric, level: int, role_key: str | None, role: Role | None,
