@@ -287,7 +287,8 @@ def _validate(model: type[BaseModel], path: Path, data: object, **extra) -> Base
     except ValidationError as e:
         first = e.errors()[0]
         more = f" (and {e.error_count() - 1} more problems)" if e.error_count() > 1 else ""
-        raise RubricError(f"{path}: {_location(data, first['loc'])}: {first['msg']}{more}") from None
+        reason = first["msg"].removeprefix("Value error, ")
+        raise RubricError(f"{path}: {_location(data, first['loc'])}: {reason}{more}") from None
 
 
 def load_rubric(path: Path | str = DEFAULT_RUBRIC) -> Rubric:
