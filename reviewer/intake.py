@@ -8,13 +8,11 @@ raises. Type detection is cheap heuristics; the submitter can always declare the
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 import re
 from collections.abc import Iterator
 
 import yaml
-from pydantic import BaseModel, ConfigDict
 
 ARTIFACT_TYPES: tuple[str, ...] = ("prompt", "transcript", "custom_instructions", "workflow", "agent_config", "code",
                                    "eval_config", "output_with_edits", "other")
@@ -572,38 +570,9 @@ def _is_request(text: str) -> bool:
     return bool(_REQUEST_PHRASE.search(text) or _IMPERATIVE.search(text))
 
 
-# --- the artifact ---------------------------------------------------------------------------------------------
+# --- the declared type ---------------------------------------------------------------------------------------
 
-class Artifact(BaseModel):
-    """An accepted submission: normalised text plus what intake learned about it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    text: str
-    artifact_type: str
-    type_detected: bool
-    fmt: str
-    sha256: str
-    size_bytes: int
-
-
-def read_artifact(data: bytes | str, declared_type: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Artifact:
-    """Decode, parse and type one submission; the declared type wins over detection when given."""
-    requested = _requested_type(declared_type)
-    text = decode_text(data, max_bytes)
-    original = _utf8_bytes(data) if isinstance(data, str) else bytes(data)
-    fmt, parsed = parse_structured(text)
-    return Artifact(
-        text=text,
-        artifact_type=requested or detect_type(text, fmt, parsed),
-        type_detected=requested is None,
-        fmt=fmt,
-        sha256=hashlib.sha256(original).hexdigest(),
-        size_bytes=len(original),
-    )
-
-
-def _requested_type(declared_type: str | None) -> str | None:
+def requested_type(declared_type: str | None) -> str | None:
     """The submitter's type, or None to detect; an unknown type is refused."""
     value = (declared_type or "").strip().lower()
     if value in ("", "detect"):

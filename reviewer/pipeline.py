@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from reviewer.config import Settings
 from reviewer.feedback import build_feedback
 from reviewer.flags import FlagPolicy, load_policy
-from reviewer.intake import ARTIFACT_TYPES, IntakeError, decode_text, detect_type, parse_structured
+from reviewer.intake import decode_text, detect_type, parse_structured, requested_type
 from reviewer.judges import rules
 from reviewer.redact import redact
 from reviewer.rubric import Roles, Rubric, load_roles, load_rubric
@@ -57,19 +57,9 @@ class Assessment(BaseModel):
     feedback: Feedback
 
 
-def declared_type(value: str | None) -> str | None:
-    """The submitter's type, None for 'detect'; an unknown type is refused."""
-    if value is None or value.strip().lower() in ("", "detect", "auto"):
-        return None
-    value = value.strip().lower()
-    if value not in ARTIFACT_TYPES:
-        raise IntakeError(f"unknown artifact type {value!r}; use one of: {', '.join(ARTIFACT_TYPES)} (or leave it blank to detect)")
-    return value
-
-
 def prepare(data: bytes | str, type_hint: str | None, max_bytes: int) -> tuple[PreparedArtifact, object]:
     """Decode, redact and parse one artifact; returns it with its parsed tree (or None)."""
-    chosen = declared_type(type_hint)
+    chosen = requested_type(type_hint)
     text = decode_text(data, max_bytes)
     original = data.encode("utf-8") if isinstance(data, str) else data
     redacted = redact(text)

@@ -6,10 +6,10 @@ import hashlib
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 RUBRIC_DIR = Path(__file__).resolve().parent.parent / "rubrics"
 DEFAULT_RUBRIC = RUBRIC_DIR / "proficiency.yaml"
@@ -65,17 +65,19 @@ class StructureCheck(_Strict):
         return [{k.strip().lower() for k in alt.split("|")} for alt in self.has_keys or []]
 
 
+def _patterns_compile(patterns: list[str]) -> list[str]:
+    for p in patterns:
+        _compile(p)
+    return patterns
+
+
+Patterns = Annotated[list[str], AfterValidator(_patterns_compile)]
+
+
 class Detect(_Strict):
-    patterns: list[str] = Field(default_factory=list)
+    patterns: Patterns = Field(default_factory=list)
     structure: list[StructureCheck] = Field(default_factory=list)
     min_matches: int = Field(default=1, ge=1)
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns_compile(cls, v: list[str]) -> list[str]:
-        for p in v:
-            _compile(p)
-        return v
 
     @model_validator(mode="after")
     def _something_to_detect(self) -> "Detect":
@@ -154,14 +156,7 @@ class FeedbackText(_Strict):
 
 
 class Injection(_Strict):
-    patterns: list[str]
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns_compile(cls, v: list[str]) -> list[str]:
-        for p in v:
-            _compile(p)
-        return v
+    patterns: Patterns
 
     @cached_property
     def compiled(self) -> list[re.Pattern]:
