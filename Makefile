@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench eval eval-baseline clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,3 +25,12 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python -m reviewer.benchmark
+
+# The eval gate: golden + robustness suites against the accepted baseline; report in eval-report/.
+eval: $(STAMP)
+	$(BIN)/reviewer eval --cases evals/golden --cases evals/robustness --report eval-report --baseline evals/baseline.json
+
+# After reading the report and accepting the new figures: regenerate variants, save the baseline.
+eval-baseline: $(STAMP)
+	$(BIN)/reviewer eval variants --from evals/golden --out evals/robustness
+	$(BIN)/reviewer eval --cases evals/golden --cases evals/robustness --report eval-report --write-baseline evals/baseline.json

@@ -242,3 +242,126 @@ def serve(
     sys.stdout.flush()
     server = uvicorn.Server(uvicorn.Config(application, log_level="warning"))
     server.run(sockets=[sock])
+
+
+# ---------------------------------------------------------------- evals
+eval_app = typer.Typer(help="Run eval suites, compare reports, and regenerate robustness variants.",
+                       invoke_without_command=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback()
+def eval_run(
+    ctx: typer.Context,
+    cases: Annotated[Optional[list[Path]], typer.Option("--cases", help="Folder of case YAML files (repeatable).")] = None,
+    judge: Annotated[str, typer.Option(help="Judge to evaluate: rules.")] = "rules",
+    model: Annotated[Optional[str], typer.Option(help="Model for LLM judges (recorded in the report).")] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Score every case K times; reports consistency.")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, help="Cases scored in parallel.")] = 4,
+    report: Annotated[Optional[Path], typer.Option(help="Write report.json, report.md and report.html here.")] = None,
+    baseline: Annotated[Optional[Path], typer.Option(help="Compare with this baseline; exit 1 on regression.")] = None,
+    write_baseline: Annotated[Optional[Path], typer.Option(help="Save this run as the new baseline file.")] = None,
+    rubric: Annotated[Optional[Path], typer.Option(help="Rubric file to evaluate (default: the configured one).")] = None,
+    gate: Annotated[Optional[Path], typer.Option(help="Gate config (default evals/gate.yaml).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score every case and print agreement with the human labels.
+
+    Example: reviewer eval --cases evals/golden --cases evals/robustness --report eval-report --baseline evals/baseline.json
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not cases:
+        fail("give at least one --cases folder, e.g. --cases evals/golden")
+    from reviewer.evaluation import evaluate_suite
+
+    if judge != "rules":
+        fail(f"judge {judge!r} is not available; use rules")
+    settings = _settings(judge=judge, model=model, rubric=rubric)
+    try:
+        outcome = evaluate_suite(_context(settings), cases, repeat=repeat, concurrency=concurrency,
+                                 gate_path=gate, baseline_path=baseline, show_progress=not as_json)
+    except ValueError as e:
+        fail(str(e))
+    if report:
+        from reviewer.evaluation.report import write_report
+        write_report(report, outcome.report, outcome.results)
+    if write_baseline:
+        from reviewer.evaluation.gate import baseline_of
+        write_baseline.write_text(json.dumps(baseline_of(outcome.report), indent=2) + "\n")
+    if as_json:
+        typer.echo(json.dumps({k: v for k, v in outcome.report.items() if k != "cases"}, indent=2))
+    else:
+        from reviewer.evaluation.summary import print_summary
+        print_summary(outcome.report, report)
+    if outcome.regressions:
+        typer.echo("gate: FAIL against " + str(baseline), err=True)
+        for reason in outcome.regressions:
+            typer.echo(f"  - {reason}", err=True)
+        raise typer.Exit(1)
+    if baseline:
+        typer.echo(f"gate: pass against {baseline}", err=True)
+
+
+@eval_app.command("compare")
+def eval_compare(old: Path, new: Path) -> None:
+    """List every case whose level changed between two reports or baselines.
+
+    Example: reviewer eval compare evals/baseline.json eval-report/report.json
+    """
+    from reviewer.evaluation.gate import case_moves, load_report
+
+    try:
+        moves = case_moves(load_report(old), load_report(new))
+    except ValueError as e:
+        fail(str(e))
+    for case_id, (before, after) in moves:
+        typer.echo(f"{case_id}: {before} -> {after} ({after - before:+d})")
+    typer.echo(f"{len(moves)} case(s) changed level")
+
+
+@eval_app.command("variants")
+def eval_variants(
+    golden: Annotated[Path, typer.Option("--from", help="Folder of golden cases.")] = Path("evals/golden"),
+    out: Annotated[Path, typer.Option(help="Folder the variants are written to (replaced).")] = Path("evals/robustness"),
+) -> None:
+    """Regenerate robustness variants (injection, padding, reformatting) from golden cases.
+
+    Example: reviewer eval variants --from evals/golden --out evals/robustness
+    """
+    from reviewer.evaluation.cases import load_cases
+    from reviewer.evaluation.robustness import generate, write
+
+    try:
+        files = generate(load_cases(golden))
+    except ValueError as e:
+        fail(str(e))
+    write(out, files)
+    typer.echo(f"{len(files)} variants written to {out}")
+
+
+@app.command()
+def rescore(
+    rubric: Annotated[Path, typer.Option(help="The rubric version to score under.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List who would change level; write nothing.")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Re-score every artifact's newest review under another rubric.
+
+    With --dry-run nothing is written; otherwise each changed score is stored as a new review
+    that supersedes the old one. Example: reviewer rescore --rubric rubrics/proficiency.yaml --dry-run
+    """
+    from reviewer.service import rescore_all
+    from reviewer.store import Store
+
+    settings = _settings(db=db, rubric=rubric)
+    ctx = _context(settings)
+    changes = rescore_all(Store(settings.db), ctx, write=not dry_run, actor="rescore")
+    for c in changes:
+        if c.old_level != c.new_level:
+            typer.echo(f"review {c.review_id} ({c.person or 'anonymous'}, {c.artifact_type}): "
+                       f"level {c.old_level} -> {c.new_level}")
+    moved = sum(c.old_level != c.new_level for c in changes)
+    verb = "would change" if dry_run else "changed"
+    typer.echo(f"{len(changes)} review(s) re-scored under {ctx.rubric.version_label}; {moved} {verb} level"
+               + ("" if dry_run else f"; {len(changes)} new review(s) stored"))

@@ -6,7 +6,8 @@ from pydantic import BaseModel
 
 from reviewer.aggregate import ArtifactResult, portfolio
 from reviewer.flags import ReviewFacts, evaluate
-from reviewer.pipeline import Assessment, Context, assess_prepared, prepare
+from reviewer.intake import parse_structured
+from reviewer.pipeline import Assessment, Context, PreparedArtifact, assess_prepared, prepare
 from reviewer.schemas import Feedback, PortfolioEstimate, Review, RubricRef
 from reviewer.store import Store
 
@@ -116,3 +117,37 @@ def person_portfolio(store: Store, ctx: Context, email: str) -> PortfolioEstimat
     return PortfolioEstimate(person=email, role=person["role"], target=role.target if role else None,
                              level=result.level, confidence=result.confidence, rule=ctx.rubric.portfolio.rule,
                              dimensions=result.dimensions, reviews=ids)
+
+
+class Rescore(BaseModel):
+    review_id: int
+    person: str | None
+    artifact_type: str
+    old_level: int
+    new_level: int
+    new_review_id: int | None = None
+
+
+def rescore_all(store: Store, ctx: Context, *, write: bool, actor: str) -> list[Rescore]:
+    """Re-score the newest review of every artifact under ctx's rubric. With write=False
+    nothing is stored; otherwise each gets a new review that supersedes it."""
+    from reviewer.intake import parse_structured
+
+    rows = store.db.query("""SELECT max(r.id) AS id FROM reviews r GROUP BY r.artifact_id ORDER BY r.artifact_id""")
+    out = []
+    for review_id in [r["id"] for r in rows]:
+        row = store.review_row(review_id)
+        artifact = PreparedArtifact(text=row["text"], artifact_type=row["artifact_type"],
+                                    type_detected=row["type_detected"], fmt=row["fmt"],
+                                    sha256_original=row["sha256_original"], size_bytes=row["size_bytes"],
+                                    redactions=row["redactions"])
+        a = assess_prepared(artifact, parse_structured(row["text"])[1], row["role"], ctx)
+        change = Rescore(review_id=review_id, person=row["person"], artifact_type=row["artifact_type"],
+                         old_level=row["level"], new_level=a.judgement.level)
+        if write:
+            target = ctx.roles.require(row["role"]).target if row["role"] else None
+            with store.transaction():
+                change.new_review_id = store_review(store, ctx, row["artifact_id"], a, target, actor,
+                                                    supersedes=review_id)
+        out.append(change)
+    return out

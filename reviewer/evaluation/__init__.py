@@ -1,0 +1,46 @@
+"""Eval suites: golden cases, robustness variants, metrics, reports and the regression gate."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from reviewer.evaluation.cases import load_cases
+from reviewer.evaluation.gate import DEFAULT_GATE, load_gate, load_report, regressions
+from reviewer.evaluation.report import build_report
+from reviewer.evaluation.runner import CaseResult, rules_scorer, run_cases
+from reviewer.pipeline import Context
+
+
+class Outcome(BaseModel):
+    report: dict
+    results: list[CaseResult]
+    regressions: list[str]
+
+
+def evaluate_suite(ctx: Context, folders: list[Path], *, repeat: int = 1, concurrency: int = 1,
+                   gate_path: Path | None = None, baseline_path: Path | None = None,
+                   show_progress: bool = False) -> Outcome:
+    """Load the cases, score them, build the report and, with a baseline, apply the gate."""
+    cases = load_cases(*folders)
+    gate = load_gate(gate_path or DEFAULT_GATE)
+    baseline = load_report(baseline_path) if baseline_path else None
+    scorer = rules_scorer(ctx)
+    if show_progress:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task(f"scoring {len(cases)} cases", total=len(cases))
+            results, wall = run_cases(cases, scorer, repeat=repeat, concurrency=concurrency,
+                                      on_done=lambda _: progress.advance(task))
+    else:
+        results, wall = run_cases(cases, scorer, repeat=repeat, concurrency=concurrency)
+    meta = {"rubric": ctx.rubric.version_label, "rubric_hash": ctx.rubric.content_hash,
+            "judge": ctx.settings.judge, "model": ctx.settings.model, "repeat": repeat, "cases": len(cases),
+            "folders": [str(f) for f in folders], "wall_time_s": round(wall, 2),
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    report = build_report(results, meta, gate)
+    found = regressions(report, baseline, gate.gate) if baseline else []
+    return Outcome(report=report, results=results, regressions=found)

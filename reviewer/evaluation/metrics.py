@@ -1,0 +1,119 @@
+"""Agreement metrics between automated and human levels: small pure functions.
+
+All take parallel sequences `expected` (human) and `got` (automated) of levels 1-6 and are
+tested against hand-computed values (QWK also against scikit-learn).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+LEVELS = (1, 2, 3, 4, 5, 6)
+
+
+def _check(expected: Sequence[int], got: Sequence[int]) -> None:
+    if len(expected) != len(got):
+        raise ValueError(f"expected and got differ in length ({len(expected)} vs {len(got)}); pass one level per case")
+
+
+def exact_agreement(expected: Sequence[int], got: Sequence[int]) -> float | None:
+    """Share of cases where the levels are equal; None on empty input."""
+    _check(expected, got)
+    return sum(e == g for e, g in zip(expected, got)) / len(expected) if expected else None
+
+
+def adjacent_agreement(expected: Sequence[int], got: Sequence[int]) -> float | None:
+    """Share of cases within one level; None on empty input."""
+    _check(expected, got)
+    return sum(abs(e - g) <= 1 for e, g in zip(expected, got)) / len(expected) if expected else None
+
+
+def mean_absolute_error(expected: Sequence[int], got: Sequence[int]) -> float | None:
+    """Mean |got - expected| in levels; None on empty input."""
+    _check(expected, got)
+    return sum(abs(e - g) for e, g in zip(expected, got)) / len(expected) if expected else None
+
+
+def confusion_matrix(expected: Sequence[int], got: Sequence[int], levels: Sequence[int] = LEVELS) -> list[list[int]]:
+    """Counts, rows = expected level, columns = automated level."""
+    _check(expected, got)
+    index = {lv: i for i, lv in enumerate(levels)}
+    matrix = [[0] * len(levels) for _ in levels]
+    for e, g in zip(expected, got):
+        matrix[index[e]][index[g]] += 1
+    return matrix
+
+
+def quadratic_weighted_kappa(expected: Sequence[int], got: Sequence[int], levels: Sequence[int] = LEVELS) -> float | None:
+    """Cohen's kappa with quadratic weights: 1 perfect agreement, 0 what chance gives,
+    < 0 systematic disagreement. Large misses cost more than near misses.
+
+    κ = 1 - Σ w·O / Σ w·E with w_ij = (i-j)² / (k-1)², O the observed confusion matrix and E
+    the outer product of its marginals scaled to the same total. None on empty input; when
+    both raters use a single identical level (E has no weight), 1.0.
+    """
+    _check(expected, got)
+    if not expected:
+        return None
+    k, n = len(levels), len(expected)
+    observed = confusion_matrix(expected, got, levels)
+    rows = [sum(r) for r in observed]
+    cols = [sum(observed[i][j] for i in range(k)) for j in range(k)]
+    num = den = 0.0
+    for i in range(k):
+        for j in range(k):
+            w = (i - j) ** 2 / (k - 1) ** 2
+            num += w * observed[i][j]
+            den += w * rows[i] * cols[j] / n
+    if den == 0:
+        return 1.0 if num == 0 else 0.0
+    return 1 - num / den
+
+
+def standardized_mean_difference(expected: Sequence[int], got: Sequence[int]) -> float | None:
+    """(mean automated - mean human) / pooled SD, the pooled SD being sqrt((sd_a² + sd_h²) / 2)
+    with population SDs. Positive: the machine scores higher. None on empty input; 0.0 when
+    both are constant and equal."""
+    _check(expected, got)
+    if not expected:
+        return None
+    n = len(expected)
+    mh, ma = sum(expected) / n, sum(got) / n
+    vh = sum((x - mh) ** 2 for x in expected) / n
+    va = sum((x - ma) ** 2 for x in got) / n
+    pooled = math.sqrt((va + vh) / 2)
+    if pooled == 0:
+        return 0.0 if ma == mh else math.copysign(math.inf, ma - mh)
+    return (ma - mh) / pooled
+
+
+def per_level_recall(expected: Sequence[int], got: Sequence[int], levels: Sequence[int] = LEVELS) -> dict[int, float | None]:
+    """For each human level, the share of its cases the machine placed there (None: no such case)."""
+    _check(expected, got)
+    out: dict[int, float | None] = {}
+    for lv in levels:
+        hits = [g == lv for e, g in zip(expected, got) if e == lv]
+        out[lv] = sum(hits) / len(hits) if hits else None
+    return out
+
+
+def consistency(runs_per_case: Sequence[Sequence[int]]) -> float | None:
+    """Share of cases whose level was identical in every run; None on empty input."""
+    if not runs_per_case:
+        return None
+    return sum(len(set(runs)) == 1 for runs in runs_per_case) / len(runs_per_case)
+
+
+def summary(expected: Sequence[int], got: Sequence[int]) -> dict:
+    """The standard figure set for one group of cases."""
+    return {
+        "n": len(expected),
+        "exact": exact_agreement(expected, got),
+        "adjacent": adjacent_agreement(expected, got),
+        "qwk": quadratic_weighted_kappa(expected, got),
+        "mae": mean_absolute_error(expected, got),
+        "smd": standardized_mean_difference(expected, got),
+        "per_level_recall": per_level_recall(expected, got),
+        "confusion": confusion_matrix(expected, got),
+    }

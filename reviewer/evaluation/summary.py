@@ -1,0 +1,55 @@
+"""The eval summary table printed by `reviewer eval`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _f(value, digits=3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _ok(flag: bool) -> str:
+    return "[green]pass[/green]" if flag else "[red]FAIL[/red]"
+
+
+def print_summary(report: dict, report_dir: Path | None) -> None:
+    console = Console()
+    t = report["thresholds"]
+    table = Table(title=f"eval: {report['n']} golden cases, rubric {report['meta']['rubric']}, "
+                        f"judge {report['meta']['judge']}", title_justify="left")
+    for col in ("figure", "value", "acceptance"):
+        table.add_column(col)
+    rob = report["robustness"]
+    rows = [
+        ("exact agreement", _f(report["exact"]), ""),
+        ("adjacent agreement", _f(report["adjacent"]), ""),
+        ("QWK", _f(report["qwk"]), f">= {t['qwk']['min']}: {_ok(t['qwk']['pass'])}"),
+        ("MAE", _f(report["mae"], 2), ""),
+        ("SMD", _f(report["smd"]), f"|SMD| <= {t['smd']['max_abs']}: {_ok(t['smd']['pass'])}"),
+        ("consistency", _f(report["consistency"]), ""),
+        ("robustness", f"{rob['held']}/{rob['n']}" + (f" ({rob['share']:.0%})" if rob["n"] else ""), ""),
+        ("wall time", f"{report['meta']['wall_time_s']} s", ""),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    types = Table(title="by artifact type", title_justify="left")
+    for col in ("type", "n", "exact", "adjacent", "QWK", "MAE", "SMD"):
+        types.add_column(col)
+    for kind, f in report["by_type"].items():
+        qwk = _f(f["qwk"]) + ("" if t["qwk_by_type"][kind]["pass"] else " [red]<[/red]")
+        types.add_row(kind, str(f["n"]), _f(f["exact"]), _f(f["adjacent"]), qwk, _f(f["mae"], 2), _f(f["smd"]))
+    console.print(types)
+    if report["failures"]:
+        console.print(f"{len(report['failures'])} case(s) off their label: "
+                      + ", ".join(f"{x['id']} ({x['expected']}->{x['got']})" for x in report["failures"][:12])
+                      + (" ..." if len(report["failures"]) > 12 else ""), markup=False)
+    if rob["broken"]:
+        console.print(f"{len(rob['broken'])} robustness variant(s) broke: "
+                      + ", ".join(b["id"] for b in rob["broken"][:12]), markup=False)
+    if report_dir:
+        console.print(f"report: {report_dir / 'report.html'}", markup=False)

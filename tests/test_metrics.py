@@ -1,0 +1,68 @@
+"""Metrics against hand-computed values, and QWK against scikit-learn."""
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import cohen_kappa_score
+
+from reviewer.evaluation import metrics as m
+
+EXPECTED = [1, 2, 3, 4, 5, 6]
+GOT = [1, 2, 4, 4, 3, 6]
+
+
+def test_agreement_mae_and_recall_by_hand():
+    assert m.exact_agreement(EXPECTED, GOT) == 4 / 6
+    assert m.adjacent_agreement(EXPECTED, GOT) == 5 / 6  # 5 -> 3 is two levels off
+    assert m.mean_absolute_error(EXPECTED, GOT) == 3 / 6
+    assert m.per_level_recall([2, 2, 3], [2, 1, 3]) == {1: None, 2: 0.5, 3: 1.0, 4: None, 5: None, 6: None}
+
+
+def test_confusion_rows_are_expected():
+    c = m.confusion_matrix([1, 1, 2], [1, 3, 2])
+    assert c[0] == [1, 0, 1, 0, 0, 0] and c[1] == [0, 1, 0, 0, 0, 0] and sum(map(sum, c)) == 3
+
+
+def test_qwk_by_hand_on_two_levels():
+    # expected [1,1,2,2], got [1,2,2,2]: O = [[1,1],[0,2]] on levels 1..2 (k=2, w_01 = 1)
+    # E = rows (2,2) x cols (1,3) / 4 = [[0.5,1.5],[0.5,1.5]]; kappa = 1 - 1/(1.5+0.5) = 0.5
+    assert m.quadratic_weighted_kappa([1, 1, 2, 2], [1, 2, 2, 2], levels=(1, 2)) == pytest.approx(0.5)
+
+
+def test_qwk_edges():
+    assert m.quadratic_weighted_kappa([], []) is None
+    assert m.quadratic_weighted_kappa([3, 3], [3, 3]) == 1.0
+    assert m.quadratic_weighted_kappa(EXPECTED, EXPECTED) == 1.0
+    assert m.quadratic_weighted_kappa([1, 6, 1, 6], [6, 1, 6, 1]) < 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 6), st.integers(1, 6)), min_size=2, max_size=60))
+def test_qwk_matches_scikit_learn(pairs):
+    expected, got = [p[0] for p in pairs], [p[1] for p in pairs]
+    ours = m.quadratic_weighted_kappa(expected, got)
+    if len(set(expected) | set(got)) == 1:
+        assert ours == 1.0  # scikit-learn returns nan here
+        return
+    ref = cohen_kappa_score(expected, got, weights="quadratic", labels=list(m.LEVELS))
+    assert ours == pytest.approx(ref, abs=1e-9)
+
+
+def test_smd_by_hand():
+    # human [1,3] mean 2 var 1; auto [2,4] mean 3 var 1; pooled sd 1 -> SMD 1.0
+    assert m.standardized_mean_difference([1, 3], [2, 4]) == pytest.approx(1.0)
+    assert m.standardized_mean_difference([2, 2], [2, 2]) == 0.0
+    assert m.standardized_mean_difference([2, 2], [3, 3]) == math.inf
+    assert m.standardized_mean_difference([], []) is None
+
+
+def test_consistency():
+    assert m.consistency([[1, 1, 1], [2, 3, 2], [4, 4, 4], [5, 5, 5]]) == 0.75
+    assert m.consistency([]) is None
+
+
+def test_lengths_must_match():
+    with pytest.raises(ValueError, match="differ in length"):
+        m.exact_agreement([1, 2], [1])
