@@ -97,7 +97,9 @@ def _locate_key(text: str, key: str, value: str) -> tuple[int, int] | None:
 def _pattern_spans(indicator: Indicator, text: str) -> Iterator[tuple[int, int]]:
     for pattern in indicator.detect.compiled:
         for m in pattern.finditer(text):
-            yield quote_span(text, m.start(), max(m.end(), m.start() + 1))
+            # a leading \s* may start on an earlier blank line: quote the line the words are on
+            start = m.start() + len(m.group()) - len(m.group().lstrip())
+            yield quote_span(text, start, max(m.end(), start + 1))
 
 
 def _structure_spans(indicator: Indicator, text: str, tree: object) -> Iterator[tuple[int, int]]:
