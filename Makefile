@@ -28,9 +28,9 @@ bench: $(STAMP)
 
 # The eval gate: golden + robustness suites against the accepted baseline; report in eval-report/.
 eval: $(STAMP)
-	$(BIN)/reviewer eval --cases evals/golden --cases evals/robustness --report eval-report --baseline evals/baseline.json
+	$(BIN)/reviewer eval --cases evals/golden --cases evals/robustness --repeat 2 --report eval-report --baseline evals/baseline.json
 
 # After reading the report and accepting the new figures: regenerate variants, save the baseline.
 eval-baseline: $(STAMP)
 	$(BIN)/reviewer eval variants --from evals/golden --out evals/robustness
-	$(BIN)/reviewer eval --cases evals/golden --cases evals/robustness --report eval-report --write-baseline evals/baseline.json
+	$(BIN)/reviewer eval --cases evals/golden --cases evals/robustness --repeat 2 --report eval-report --write-baseline evals/baseline.json

@@ -21,6 +21,9 @@ app.add_typer(rubric_app, name="rubric")
 
 DbOpt = Annotated[Optional[Path], typer.Option("--db", help="SQLite file (default: REVIEWER_DB or data/reviewer.db).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a readable summary.")]
+JudgeOpt = Annotated[Optional[str], typer.Option("--judge", help="rules (offline), llm or jury (default: REVIEWER_JUDGE or rules).")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="LiteLLM model for the llm judge, e.g. openai/gpt-4o-mini.")]
+ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", help="API base URL of the model, e.g. http://127.0.0.1:8080/v1.")]
 
 
 def fail(message: str) -> NoReturn:
@@ -36,10 +39,10 @@ def _settings(**overrides):
         fail(str(e))
 
 
-def _context(settings):
+def _context(settings, cache: bool | None = None):
     from reviewer.pipeline import load_context
     try:
-        return load_context(settings)
+        return load_context(settings, cache=cache)
     except RubricError as e:
         fail(str(e))
 
@@ -104,8 +107,11 @@ def review(
     note: Annotated[Optional[str], typer.Option(help="What the artifacts were for.")] = None,
     as_json: JsonOpt = False,
     db: DbOpt = None,
+    judge: JudgeOpt = None,
+    model: ModelOpt = None,
+    api_base: ApiBaseOpt = None,
 ) -> None:
-    """Score artifacts with the offline rules judge, store the reviews and print them.
+    """Score artifacts, store the reviews and print them (offline rules judge unless told otherwise).
 
     Example: reviewer review agents.yaml prompt.txt --role software_engineer --person ana@example.com
     """
@@ -113,7 +119,7 @@ def review(
     from reviewer.service import Item, get_review, submit
     from reviewer.store import Store
 
-    settings = _settings(db=db)
+    settings = _settings(db=db, judge=judge, model=model, api_base=api_base)
     ctx = _context(settings)
     items = [Item(data=_read_input(f, settings.max_bytes), type=type) for f in files]
     store = Store(settings.db)
@@ -254,8 +260,9 @@ app.add_typer(eval_app, name="eval")
 def eval_run(
     ctx: typer.Context,
     cases: Annotated[Optional[list[Path]], typer.Option("--cases", help="Folder of case YAML files (repeatable).")] = None,
-    judge: Annotated[str, typer.Option(help="Judge to evaluate: rules.")] = "rules",
-    model: Annotated[Optional[str], typer.Option(help="Model for LLM judges (recorded in the report).")] = None,
+    judge: JudgeOpt = None,
+    model: ModelOpt = None,
+    api_base: ApiBaseOpt = None,
     repeat: Annotated[int, typer.Option(min=1, help="Score every case K times; reports consistency.")] = 1,
     concurrency: Annotated[int, typer.Option(min=1, help="Cases scored in parallel.")] = 4,
     report: Annotated[Optional[Path], typer.Option(help="Write report.json, report.md and report.html here.")] = None,
@@ -275,11 +282,9 @@ def eval_run(
         fail("give at least one --cases folder, e.g. --cases evals/golden")
     from reviewer.evaluation import evaluate_suite
 
-    if judge != "rules":
-        fail(f"judge {judge!r} is not available; use rules")
-    settings = _settings(judge=judge, model=model, rubric=rubric)
+    settings = _settings(judge=judge, model=model, api_base=api_base, rubric=rubric)
     try:
-        outcome = evaluate_suite(_context(settings), cases, repeat=repeat, concurrency=concurrency,
+        outcome = evaluate_suite(_context(settings, cache=True), cases, repeat=repeat, concurrency=concurrency,
                                  gate_path=gate, baseline_path=baseline, show_progress=not as_json)
     except ValueError as e:
         fail(str(e))

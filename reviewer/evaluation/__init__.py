@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from reviewer.evaluation.cases import load_cases
 from reviewer.evaluation.gate import DEFAULT_GATE, load_gate, load_report, regressions
 from reviewer.evaluation.report import build_report
-from reviewer.evaluation.runner import CaseResult, rules_scorer, run_cases
+from reviewer.evaluation.runner import CaseResult, pipeline_scorer, run_cases
 from reviewer.pipeline import Context
 
 
@@ -27,7 +27,7 @@ def evaluate_suite(ctx: Context, folders: list[Path], *, repeat: int = 1, concur
     cases = load_cases(*folders)
     gate = load_gate(gate_path or DEFAULT_GATE)
     baseline = load_report(baseline_path) if baseline_path else None
-    scorer = rules_scorer(ctx)
+    scorer = pipeline_scorer(ctx)
     if show_progress:
         from rich.progress import Progress
 
@@ -40,7 +40,10 @@ def evaluate_suite(ctx: Context, folders: list[Path], *, repeat: int = 1, concur
     meta = {"rubric": ctx.rubric.version_label, "rubric_hash": ctx.rubric.content_hash,
             "judge": ctx.settings.judge, "model": ctx.settings.model, "repeat": repeat, "cases": len(cases),
             "folders": [str(f) for f in folders], "wall_time_s": round(wall, 2),
-            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "tokens": sum(r.tokens for r in results), "cost_usd": round(sum(r.cost_usd for r in results), 6),
+            "llm_calls": ctx.llm.client.calls if ctx.llm else 0,
+            "judged_by": {j: sum(r.judge == j for r in results) for j in sorted({r.judge for r in results if r.judge})}}
     report = build_report(results, meta, gate)
     found = regressions(report, baseline, gate.gate) if baseline else []
     return Outcome(report=report, results=results, regressions=found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -84,9 +85,17 @@ def _artifact_data(case: Case, path: Path, root: Path) -> bytes | str:
 
 def load_case_file(path: Path, root: Path) -> LoadedCase | None:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise CaseError(f"{path}: not readable YAML: {e}") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CaseError(f"{path}: not readable: {e}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        # artifacts referenced by artifact_file may be any YAML (multi-document, templated):
+        # only a file that reads like a case must parse
+        if re.search(r"^id\s*:", text, re.M) and re.search(r"^expected\s*:", text, re.M):
+            raise CaseError(f"{path}: not valid YAML: {e}") from None
+        return None
     if not looks_like_case(doc):
         return None
     try:

@@ -50,7 +50,8 @@ def load_report(path: Path | str) -> dict:
 
 
 def _dropped(old: float | None, new: float | None, margin: float) -> bool:
-    return old is not None and (new is None or new < old - margin - 1e-9)
+    """Both measured and the new one lower by more than the margin (not measured: no verdict)."""
+    return old is not None and new is not None and new < old - margin - 1e-9
 
 
 def regressions(new: dict, baseline: dict, rules: GateRules) -> list[str]:
@@ -62,7 +63,7 @@ def regressions(new: dict, baseline: dict, rules: GateRules) -> list[str]:
     if _dropped(old_f.get("exact"), new_f.get("exact"), rules.exact_margin):
         reasons.append(f"exact agreement dropped from {old_f['exact']:.3f} to {new_f['exact']:.3f}")
     if _dropped(baseline.get("consistency"), new.get("consistency"), rules.consistency_margin):
-        reasons.append(f"consistency dropped from {baseline['consistency']:.3f} to {new.get('consistency')}")
+        reasons.append(f"consistency dropped from {baseline['consistency']:.3f} to {new['consistency']:.3f}")
     if rules.robustness_must_hold and new["robustness"]["broken"]:
         broken = new["robustness"]["broken"]
         reasons.append(f"{len(broken)} robustness invariance(s) broke: {', '.join(b['id'] for b in broken[:10])}")

@@ -22,6 +22,10 @@ MAX_EVIDENCE = 6
 
 class Scored(BaseModel):
     level: int
+    judge: str
+    tokens: int = 0
+    cost_usd: float = 0.0
+    llm_calls: int = 0
     confidence: float
     artifact_type: str
     dimensions: dict[str, int | None]
@@ -49,21 +53,29 @@ class CaseResult(BaseModel):
     invariance: str | None = None
     base_level: int | None = None
     held: bool | None = None
+    judge: str | None = None
+    tokens: int = 0
+    cost_usd: float = 0.0
+    llm_calls: int = 0
     error: str | None = None
 
 
 Scorer = Callable[[LoadedCase], Scored]
 
 
-def rules_scorer(ctx: Context) -> Scorer:
-    """Score a case with the offline rules judge and the flag policy (no stored history)."""
+def pipeline_scorer(ctx: Context) -> Scorer:
+    """Score a case as a live review would (the configured judge and the flag policy), without
+    stored history."""
     def score(loaded: LoadedCase) -> Scored:
         case = loaded.case
         a = assess(loaded.data, case.artifact_type, case.role, ctx)
         target = ctx.roles.require(case.role).target if case.role else None
         flags = evaluate(flag_facts(a, ctx, target, reviews_under_rubric=sys.maxsize), ctx.policy)
         j = a.judgement
-        return Scored(level=j.level, confidence=j.confidence, artifact_type=a.artifact.artifact_type,
+        sent = [x for x in a.samples if x.error is None and not x.cached]
+        return Scored(level=j.level, judge=j.judge, tokens=sum(x.tokens_in + x.tokens_out for x in a.samples),
+                      cost_usd=sum(x.cost_usd for x in a.samples), llm_calls=len(sent),
+                      confidence=j.confidence, artifact_type=a.artifact.artifact_type,
                       dimensions={d.key: d.score for d in j.dimensions}, flags=[f.kind for f in flags],
                       evidence=[{"indicator": e.indicator, "level": e.level, "quote": e.quote}
                                 for e in sorted(j.evidence, key=lambda e: -e.level)[:MAX_EVIDENCE]],
@@ -85,7 +97,9 @@ def run_case(loaded: LoadedCase, scorer: Scorer, repeat: int) -> CaseResult:
         "levels": [r.level for r in runs], "level": first.level, "confidence": first.confidence,
         "artifact_type": case.artifact_type or first.artifact_type, "dimensions": first.dimensions,
         "flags": first.flags, "missing_flags": [f for f in case.expected.flags if f not in first.flags],
-        "evidence": first.evidence, "rationale": first.rationale})
+        "evidence": first.evidence, "rationale": first.rationale, "judge": first.judge,
+        "tokens": sum(r.tokens for r in runs), "cost_usd": sum(r.cost_usd for r in runs),
+        "llm_calls": sum(r.llm_calls for r in runs)})
 
 
 def check_invariances(results: list[CaseResult]) -> list[CaseResult]:
