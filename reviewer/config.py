@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from reviewer.flags import DEFAULT_POLICY
 from reviewer.intake import DEFAULT_MAX_BYTES
+from reviewer.llm import LLMOptions, ModelConfig
 from reviewer.rubric import DEFAULT_ROLES, DEFAULT_RUBRIC
 
 
@@ -27,11 +28,18 @@ def config_file() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REVIEWER_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="REVIEWER_", env_nested_delimiter="__", extra="forbid")
 
     db: Path = Field(default=Path("data/reviewer.db"), description="the SQLite file")
-    judge: Literal["rules"] = Field(default="rules", description="which judge scores artifacts")
-    model: str | None = Field(default=None, description="model name for LLM judges (LiteLLM syntax)")
+    judge: Literal["rules", "llm", "jury"] = Field(default="rules", description="which judge scores artifacts")
+    model: str | None = Field(default=None, description="primary model for the llm judge (LiteLLM syntax)")
+    api_base: str | None = Field(default=None, description="API base URL for the primary model")
+    models: list[ModelConfig] = Field(default_factory=list,
+                                      description="known models with api_base / api_key_env; fallbacks in this order")
+    jury: list[str] = Field(default_factory=list, description="model names that judge together (judge=jury)")
+    llm: LLMOptions = Field(default_factory=LLMOptions)
+    llm_cache: Path = Field(default=Path("data/llm-cache.db"), description="SQLite file of cached LLM responses")
+    cache_reviews: bool = Field(default=False, description="also cache LLM responses for live reviews (evals always do)")
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0, description="largest accepted artifact")
     rubric: Path = Field(default=DEFAULT_RUBRIC, description="the rubric YAML file")
     roles: Path = Field(default=DEFAULT_ROLES, description="the role targets YAML file")
@@ -46,11 +54,31 @@ class Settings(BaseSettings):
         return init_settings, env_settings, YamlConfigSettingsSource(settings_cls, yaml_file=config_file())
 
 
+    def model_chains(self) -> list[list[ModelConfig]]:
+        """Jury members, each a list: the model first, then its fallbacks (llm judge only)."""
+        known = {m.name: m for m in self.models}
+
+        def config(name: str, primary: bool) -> ModelConfig:
+            m = known.get(name) or ModelConfig(name=name)
+            return m.model_copy(update={"api_base": self.api_base}) if primary and self.api_base else m
+
+        if self.judge == "jury":
+            return [[config(name, True)] for name in self.jury]
+        primary = self.model or (self.models[0].name if self.models else None)
+        if primary is None:
+            return []
+        return [[config(primary, True)] + [m for m in self.models if m.name != primary]]
+
+
 def load_settings(**overrides) -> Settings:
     """Settings with CLI overrides (None values are ignored); bad values raise ConfigError."""
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"setting {where!r} (REVIEWER_{where.upper()} or {config_file()}): {first['msg']}") from None
+    if settings.judge != "rules" and not settings.model_chains():
+        raise ConfigError(f"judge {settings.judge!r} needs a model: set REVIEWER_MODEL (or --model), "
+                          f"`models:` in {config_file()}" + (", and `jury:` for a jury" if settings.judge == "jury" else ""))
+    return settings

@@ -15,15 +15,15 @@ MAX_GAPS = 3
 GAP_DIMENSION_ORDER = ("verification", "grounding", "framing", "workflow", "responsible_use", "system_design")
 
 
-def pick_strengths(evidence: list[Evidence], rubric: Rubric) -> list[Strength]:
-    """The highest-level indicators met, one quote each, at most one per indicator."""
+def pick_strengths(evidence: list[Evidence]) -> list[Strength]:
+    """The highest-level verified evidence, one quote per indicator (or LLM-judged dimension)."""
     seen: set[str] = set()
     out = []
-    for ev in sorted(evidence, key=lambda e: (-e.level, e.start)):
+    for ev in sorted((e for e in evidence if e.verified), key=lambda e: (-e.level, e.start)):
         if ev.indicator in seen:
             continue
         seen.add(ev.indicator)
-        out.append(Strength(indicator=ev.indicator, text=rubric.indicator(ev.indicator).label, quote=ev.quote))
+        out.append(Strength(indicator=ev.indicator, text=ev.label, quote=ev.quote))
         if len(out) == MAX_STRENGTHS:
             break
     return out
@@ -64,7 +64,7 @@ def summary_text(rubric: Rubric, level: int, role_key: str | None, role: Role | 
 def build_feedback(judgement: Judgement, rubric: Rubric, role_key: str | None, role: Role | None) -> Feedback:
     level = judgement.level
     target = role.target if role else None
-    met = {e.indicator for e in judgement.evidence}
+    met = {i for d in judgement.dimensions for i in d.met}
     gaps = pick_gaps(met, level, target, rubric)
     below = target is not None and level < target
     next_level = min(level + 1, 6) if below else level
@@ -75,7 +75,7 @@ def build_feedback(judgement: Judgement, rubric: Rubric, role_key: str | None, r
         role=role_key,
         target=target,
         gap=None if target is None else target - level,
-        strengths=pick_strengths(judgement.evidence, rubric),
+        strengths=pick_strengths(judgement.evidence),
         gaps=[Gap(indicator=i.id, dimension=i.dimension, level=i.level, text=i.label) for i in gaps],
         next_steps=[i.practice for i in gaps] or [rubric.feedback.no_gaps],
         submit_next=rubric.level(next_level).submit_next,

@@ -14,29 +14,56 @@ from reviewer.config import Settings
 from reviewer.feedback import build_feedback
 from reviewer.flags import FlagPolicy, load_policy
 from reviewer.intake import decode_text, detect_type, parse_structured, requested_type
+from reviewer.judges import llm as llm_judge
 from reviewer.judges import rules
+from reviewer.judges.llm import Sample
+from reviewer.llm import LLMClient, ModelConfig, ResponseCache
+from reviewer.prompts import JudgePrompt, load_judge_prompt
 from reviewer.redact import redact
 from reviewer.rubric import Roles, Rubric, load_roles, load_rubric
 from reviewer.schemas import Feedback, Judgement
 
 
 @dataclass(frozen=True)
+class LLMRuntime:
+    """What LLM judging needs: the client (limits, cache, remembered modes), prompt and jury."""
+
+    client: LLMClient
+    prompt: JudgePrompt
+    jury: list[list[ModelConfig]]
+
+
+@dataclass(frozen=True)
 class Context:
-    """What scoring needs, loaded once per process: settings, rubric, roles and flag policy."""
+    """What scoring needs, loaded once per process: settings, rubric, roles, flag policy, LLM runtime."""
 
     settings: Settings
     rubric: Rubric
     roles: Roles
     policy: FlagPolicy
+    llm: LLMRuntime | None = None
 
     @property
     def judge_config(self) -> dict:
-        return {"judge": self.settings.judge, "model": self.settings.model}
+        s = self.settings
+        config = {"judge": s.judge}
+        if self.llm:
+            config |= {"jury": [[m.name for m in chain] for chain in self.llm.jury], "samples": s.llm.samples,
+                       "temperature": s.llm.temperature, "timeout": s.llm.timeout}
+        return config
 
 
-def load_context(settings: Settings) -> Context:
+def load_context(settings: Settings, *, cache: bool | None = None) -> Context:
+    """Load rubric, roles, policy and (for LLM judges) the client. `cache` overrides whether LLM
+    responses are cached (evals cache; live reviews follow settings.cache_reviews)."""
+    llm = None
+    if settings.judge != "rules":
+        use_cache = settings.cache_reviews if cache is None else cache
+        options = settings.llm.model_copy(update={"cache": use_cache and settings.llm.cache})
+        llm = LLMRuntime(client=LLMClient(options, ResponseCache(settings.llm_cache) if options.cache else None),
+                         prompt=load_judge_prompt(), jury=settings.model_chains())
     return Context(settings=settings, rubric=load_rubric(settings.rubric), roles=load_roles(settings.roles),
-                   policy=load_policy(settings.flag_policy))
+                   policy=load_policy(settings.flag_policy), llm=llm)
 
 
 class PreparedArtifact(BaseModel):
@@ -55,6 +82,17 @@ class Assessment(BaseModel):
     artifact: PreparedArtifact
     judgement: Judgement
     feedback: Feedback
+    rules_judgement: Judgement
+    samples: list[Sample] = []
+    sample_levels: list[int] = []
+    llm_error: str | None = None
+    models: list[str] = []
+    prompt_hashes: dict[str, str] = {}
+
+    @property
+    def judge_levels(self) -> dict[str, int]:
+        return {} if self.judgement.judge == rules.NAME else {self.judgement.judge: self.judgement.level,
+                                                               rules.NAME: self.rules_judgement.level}
 
 
 def prepare(data: bytes | str, type_hint: str | None, max_bytes: int) -> tuple[PreparedArtifact, object]:
@@ -77,10 +115,23 @@ def prepare(data: bytes | str, type_hint: str | None, max_bytes: int) -> tuple[P
 
 
 def assess_prepared(artifact: PreparedArtifact, tree: object, role_key: str | None, ctx: Context) -> Assessment:
+    """Judge one prepared artifact. The rules judge always runs; with an LLM judge configured it
+    is the cross-check, and the fallback when no model answers (flagged llm_unavailable)."""
     role = ctx.roles.require(role_key)
-    judgement = rules.judge(artifact.text, tree, ctx.rubric)
-    return Assessment(artifact=artifact, judgement=judgement,
-                      feedback=build_feedback(judgement, ctx.rubric, role_key, role))
+    rules_judgement = rules.judge(artifact.text, tree, ctx.rubric)
+    extra: dict = {}
+    judgement = rules_judgement
+    if ctx.llm is not None:
+        s = ctx.settings
+        outcome = llm_judge.judge(artifact.text, artifact.artifact_type, role_key, role, ctx.rubric, rules_judgement,
+                                  client=ctx.llm.client, prompt=ctx.llm.prompt, jury=ctx.llm.jury,
+                                  samples=s.llm.samples, temperature=s.llm.temperature)
+        extra = {"samples": outcome.samples, "sample_levels": outcome.sample_levels, "llm_error": outcome.error,
+                 "models": outcome.models, "prompt_hashes": {ctx.llm.prompt.id: ctx.llm.prompt.content_hash}}
+        if outcome.judgement is not None:
+            judgement = outcome.judgement.model_copy(update={"judge": s.judge})
+    return Assessment(artifact=artifact, judgement=judgement, rules_judgement=rules_judgement,
+                      feedback=build_feedback(judgement, ctx.rubric, role_key, role), **extra)
 
 
 def assess(data: bytes | str, type_hint: str | None, role_key: str | None, ctx: Context) -> Assessment:

@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from reviewer.aggregate import ArtifactResult, portfolio
 from reviewer.flags import ReviewFacts, evaluate
+from reviewer.judges import rules
 from reviewer.intake import parse_structured
 from reviewer.pipeline import Assessment, Context, PreparedArtifact, assess_prepared, prepare
 from reviewer.schemas import Feedback, PortfolioEstimate, Review, RubricRef
@@ -34,6 +35,8 @@ def flag_facts(assessment: Assessment, ctx: Context, target: int | None, reviews
         insufficient_evidence=j.insufficient_evidence,
         injection_lines=len(j.injection_quotes) or int(j.injection_suspected),
         unverified_quotes=sum(1 for e in j.evidence if not e.verified),
+        judge_levels=assessment.judge_levels, sample_levels=assessment.sample_levels,
+        llm_error=assessment.llm_error,
         audit_key=f"{assessment.artifact.sha256_original}:{ctx.rubric.content_hash}",
         rubric_label=ctx.rubric.version_label,
         reviews_under_rubric=reviews_under_rubric,
@@ -71,9 +74,12 @@ def store_review(store: Store, ctx: Context, artifact_id: int, a: Assessment, ta
         dimensions=[d.model_dump() for d in j.dimensions], evidence=[e.model_dump() for e in j.evidence],
         feedback=a.feedback.model_dump(), rationale=j.rationale,
         rubric_id=ctx.rubric.id, rubric_version=ctx.rubric.version, rubric_hash=ctx.rubric.content_hash,
-        judge=j.judge, judge_config=ctx.judge_config, supersedes=supersedes, flags=flags)
-    store.add_judge_sample(review_id, judge=j.judge, model=None, sample_index=0, raw=None,
-                           parsed=j.model_dump(), latency_ms=None)
+        judge=j.judge, judge_config=ctx.judge_config, prompt_hashes=a.prompt_hashes, models=a.models,
+        supersedes=supersedes, flags=flags)
+    for sample in a.samples:
+        store.add_judge_sample(review_id, **sample.model_dump(exclude={"cached"}))
+    store.add_judge_sample(review_id, judge=rules.NAME, model=None, sample_index=0,
+                           parsed=a.rules_judgement.model_dump())
     store.audit(actor, "score", "review", review_id, level=j.level, judge=j.judge,
                 flags=[f.kind for f in flags], supersedes=supersedes)
     return review_id

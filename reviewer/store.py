@@ -151,9 +151,8 @@ class Store:
         return review_id
 
     def add_judge_sample(self, review_id: int, **sample) -> int:
-        for key in ("parsed",):
-            if key in sample and not isinstance(sample[key], str):
-                sample[key] = json.dumps(sample[key])
+        if sample.get("parsed") is not None and not isinstance(sample["parsed"], str):
+            sample["parsed"] = json.dumps(sample["parsed"])
         return self._insert("judge_samples", {"review_id": review_id, "created_at": now(), **sample})
 
     def add_decision(self, review_id: int, *, actor: str, action: str, level: int | None = None,

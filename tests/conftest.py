@@ -90,3 +90,13 @@ def live_api(settings):
     with LiveServer(create_app(settings)) as server:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             yield client
+
+
+@pytest.fixture
+def fake_llm():
+    """A scripted OpenAI-compatible server on loopback: (FakeLLM controller, base URL)."""
+    from tests.fake_llm import FakeLLM, create_app
+
+    fake = FakeLLM()
+    with LiveServer(create_app(fake)) as server:
+        yield fake, server.url + "/v1"
