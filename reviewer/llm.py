@@ -182,7 +182,8 @@ class LLMClient:
         return None
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_exponential_jitter(initial=self.options.backoff_initial, max=self.options.backoff_max)(state)
+        backoff = wait_exponential_jitter(multiplier=self.options.backoff_initial, max=self.options.backoff_max,
+                                          jitter=self.options.backoff_initial)(state)
         exc = state.outcome.exception() if state.outcome else None
         return max(backoff, retry_after(exc) if exc else 0.0)
 
