@@ -347,21 +347,26 @@ def eval_variants(
 
 @app.command()
 def rescore(
-    rubric: Annotated[Path, typer.Option(help="The rubric version to score under.")],
+    rubric: Annotated[Optional[Path], typer.Option(help="The rubric to score under (default: the configured one).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List who would change level; write nothing.")] = False,
+    only_flag: Annotated[Optional[str], typer.Option("--only-flag", help="Only reviews with this flag, e.g. llm_unavailable.")] = None,
     db: DbOpt = None,
+    judge: JudgeOpt = None,
+    model: ModelOpt = None,
+    api_base: ApiBaseOpt = None,
 ) -> None:
-    """Re-score every artifact's newest review under another rubric.
+    """Re-score every artifact's newest review under another rubric (or judge).
 
-    With --dry-run nothing is written; otherwise each changed score is stored as a new review
-    that supersedes the old one. Example: reviewer rescore --rubric rubrics/proficiency.yaml --dry-run
+    With --dry-run nothing is written; otherwise each score is stored as a new review that
+    supersedes the old one. Examples: reviewer rescore --rubric new.yaml --dry-run;
+    reviewer rescore --only-flag llm_unavailable --judge llm --model openai/gpt-4o-mini
     """
     from reviewer.service import rescore_all
     from reviewer.store import Store
 
-    settings = _settings(db=db, rubric=rubric)
+    settings = _settings(db=db, rubric=rubric, judge=judge, model=model, api_base=api_base)
     ctx = _context(settings)
-    changes = rescore_all(Store(settings.db), ctx, write=not dry_run, actor="rescore")
+    changes = rescore_all(Store(settings.db), ctx, write=not dry_run, actor="rescore", only_flag=only_flag)
     for c in changes:
         if c.old_level != c.new_level:
             typer.echo(f"review {c.review_id} ({c.person or 'anonymous'}, {c.artifact_type}): "

@@ -7,6 +7,8 @@ Higher is not better: someone at or above target gets no push upward, only conso
 from __future__ import annotations
 
 from reviewer.rubric import Indicator, Rubric, Role
+from pydantic import BaseModel, Field
+
 from reviewer.schemas import Evidence, Feedback, Gap, Judgement, Strength
 
 MAX_STRENGTHS = 3
@@ -80,3 +82,14 @@ def build_feedback(judgement: Judgement, rubric: Rubric, role_key: str | None, r
         next_steps=[i.practice for i in gaps] or [rubric.feedback.no_gaps],
         submit_next=rubric.level(next_level).submit_next,
     )
+
+
+class WrittenSummary(BaseModel):
+    summary: str = Field(description="the feedback paragraph, at most 90 words")
+
+
+def summary_facts(fb: Feedback) -> dict:
+    """What the feedback model may use: the structured review, never the raw artifact."""
+    return {"level": fb.level, "level_name": fb.level_name, "role": fb.role, "target": fb.target,
+            "gap_to_target": fb.gap, "strengths": [s.text for s in fb.strengths],
+            "gaps": [g.text for g in fb.gaps], "template_summary": fb.summary}

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from reviewer.config import Settings
-from reviewer.feedback import build_feedback
+from reviewer.feedback import WrittenSummary, build_feedback, summary_facts
 from reviewer.flags import FlagPolicy, load_policy
 from reviewer.intake import decode_text, detect_type, parse_structured, requested_type
 from reviewer.judges import llm as llm_judge
 from reviewer.judges import rules
 from reviewer.judges.llm import Sample
-from reviewer.llm import LLMClient, ModelConfig, ResponseCache
-from reviewer.prompts import JudgePrompt, load_judge_prompt
+from reviewer.llm import LLMClient, LLMError, ModelConfig, ResponseCache
+from reviewer.prompts import FeedbackPrompt, JudgePrompt, load_feedback_prompt, load_judge_prompt
 from reviewer.redact import redact
 from reviewer.rubric import Roles, Rubric, load_roles, load_rubric
 from reviewer.schemas import Feedback, Judgement
@@ -30,6 +30,7 @@ class LLMRuntime:
 
     client: LLMClient
     prompt: JudgePrompt
+    feedback_prompt: FeedbackPrompt
     jury: list[list[ModelConfig]]
 
 
@@ -61,7 +62,8 @@ def load_context(settings: Settings, *, cache: bool | None = None) -> Context:
         use_cache = settings.cache_reviews if cache is None else cache
         options = settings.llm.model_copy(update={"cache": use_cache and settings.llm.cache})
         llm = LLMRuntime(client=LLMClient(options, ResponseCache(settings.llm_cache) if options.cache else None),
-                         prompt=load_judge_prompt(), jury=settings.model_chains())
+                         prompt=load_judge_prompt(), feedback_prompt=load_feedback_prompt(),
+                         jury=settings.model_chains())
     return Context(settings=settings, rubric=load_rubric(settings.rubric), roles=load_roles(settings.roles),
                    policy=load_policy(settings.flag_policy), llm=llm)
 
@@ -130,8 +132,31 @@ def assess_prepared(artifact: PreparedArtifact, tree: object, role_key: str | No
                  "models": outcome.models, "prompt_hashes": {ctx.llm.prompt.id: ctx.llm.prompt.content_hash}}
         if outcome.judgement is not None:
             judgement = outcome.judgement.model_copy(update={"judge": s.judge})
+    feedback = build_feedback(judgement, ctx.rubric, role_key, role)
+    if ctx.llm is not None and judgement.judge != rules.NAME:
+        feedback, sample = written_feedback(feedback, ctx.llm, s.llm.temperature)
+        extra["samples"] = extra["samples"] + [sample]
+        extra["prompt_hashes"][ctx.llm.feedback_prompt.id] = ctx.llm.feedback_prompt.content_hash
     return Assessment(artifact=artifact, judgement=judgement, rules_judgement=rules_judgement,
-                      feedback=build_feedback(judgement, ctx.rubric, role_key, role), **extra)
+                      feedback=feedback, **extra)
+
+
+def written_feedback(feedback: Feedback, llm: LLMRuntime, temperature: float) -> tuple[Feedback, Sample]:
+    """The feedback with its summary written by the first jury model; the rubric's wording stays
+    when the model gives no usable answer."""
+    model = llm.jury[0][0]
+    p = llm.feedback_prompt
+    try:
+        written, completions = llm.client.ask(model, p.messages(summary_facts(feedback)), WrittenSummary, p.repair,
+                                              sample_index=0, temperature=temperature)
+    except LLMError as e:
+        return feedback, Sample(judge="feedback", model=model.name, sample_index=0, error=str(e))
+    last = completions[-1]
+    sample = Sample(judge="feedback", model=model.name, sample_index=0, raw=last.text, parsed=written.model_dump(),
+                    tokens_in=sum(c.tokens_in for c in completions), tokens_out=sum(c.tokens_out for c in completions),
+                    cost_usd=sum(c.cost_usd for c in completions), latency_ms=sum(c.latency_ms for c in completions),
+                    cached=all(c.cached for c in completions))
+    return feedback.model_copy(update={"summary": written.summary.strip()[:1200] or feedback.summary}), sample
 
 
 def assess(data: bytes | str, type_hint: str | None, role_key: str | None, ctx: Context) -> Assessment:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import yaml
@@ -12,6 +13,7 @@ from reviewer.rubric import Rubric, RubricError
 
 PROMPT_DIR = Path(__file__).resolve().parent.parent / "prompts"
 JUDGE_PROMPT = PROMPT_DIR / "judge.yaml"
+FEEDBACK_PROMPT = PROMPT_DIR / "feedback.yaml"
 
 
 class JudgePrompt(BaseModel):
@@ -51,9 +53,30 @@ def boundary_for(text: str) -> str:
 
 
 def load_judge_prompt(path: Path | str = JUDGE_PROMPT) -> JudgePrompt:
-    path = Path(path)
+    return _load(JudgePrompt, Path(path))
+
+
+class FeedbackPrompt(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    version: str
+    system: str
+    user: str
+    repair: str
+    content_hash: str = ""
+
+    def messages(self, facts: dict) -> list[dict]:
+        return [{"role": "system", "content": self.system},
+                {"role": "user", "content": self.user.format(facts=json.dumps(facts, indent=1))}]
+
+
+def _load(model: type[BaseModel], path: Path) -> BaseModel:
     try:
         raw = path.read_bytes()
-        return JudgePrompt.model_validate({**yaml.safe_load(raw), "content_hash": hashlib.sha256(raw).hexdigest()})
+        return model.model_validate({**yaml.safe_load(raw), "content_hash": hashlib.sha256(raw).hexdigest()})
     except (OSError, yaml.YAMLError, ValueError, TypeError) as e:
         raise RubricError(f"{path}: invalid prompt file: {e}") from None
+
+
+def load_feedback_prompt(path: Path | str = FEEDBACK_PROMPT) -> FeedbackPrompt:
+    return _load(FeedbackPrompt, Path(path))

@@ -122,5 +122,8 @@ class Review(BaseModel):
     rubric: RubricRef
     judge: str
     judge_config: dict
+    models: list[str] = Field(default_factory=list)
+    prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    usage: dict = Field(default_factory=dict, description="LLM samples, tokens, cost (USD) and latency (ms), summed")
     supersedes: int | None
     created_at: str

@@ -104,7 +104,8 @@ def get_review(store: Store, ctx: Context, review_id: int) -> Review:
         evidence=row["evidence"], flags=row["flags"], feedback=Feedback(**row["feedback"]),
         redactions=row["redactions"],
         rubric=RubricRef(id=row["rubric_id"], version=row["rubric_version"], hash=row["rubric_hash"]),
-        judge=row["judge"], judge_config=row["judge_config"], supersedes=row["supersedes"],
+        judge=row["judge"], judge_config=row["judge_config"], models=row["models"],
+        prompt_hashes=row["prompt_hashes"], usage=row["usage"], supersedes=row["supersedes"],
         created_at=row["created_at"],
     )
 
@@ -134,15 +135,18 @@ class Rescore(BaseModel):
     new_review_id: int | None = None
 
 
-def rescore_all(store: Store, ctx: Context, *, write: bool, actor: str) -> list[Rescore]:
-    """Re-score the newest review of every artifact under ctx's rubric. With write=False
-    nothing is stored; otherwise each gets a new review that supersedes it."""
+def rescore_all(store: Store, ctx: Context, *, write: bool, actor: str, only_flag: str | None = None) -> list[Rescore]:
+    """Re-score the newest review of every artifact (or only those carrying `only_flag`, e.g.
+    llm_unavailable) under ctx's rubric and judge. With write=False nothing is stored;
+    otherwise each gets a new review that supersedes it."""
     from reviewer.intake import parse_structured
 
     rows = store.db.query("""SELECT max(r.id) AS id FROM reviews r GROUP BY r.artifact_id ORDER BY r.artifact_id""")
     out = []
     for review_id in [r["id"] for r in rows]:
         row = store.review_row(review_id)
+        if only_flag and only_flag not in {f.kind for f in row["flags"]}:
+            continue
         artifact = PreparedArtifact(text=row["text"], artifact_type=row["artifact_type"],
                                     type_detected=row["type_detected"], fmt=row["fmt"],
                                     sha256_original=row["sha256_original"], size_bytes=row["size_bytes"],

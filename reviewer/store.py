@@ -186,6 +186,10 @@ class Store:
         row["flags"] = [Flag(kind=f["kind"], severity=f["severity"], reason=f["reason"])
                         for f in self.db.query("SELECT * FROM flags WHERE review_id = ? ORDER BY severity DESC, id",
                                                [review_id])]
+        row["usage"] = dict(zip(("llm_samples", "tokens_in", "tokens_out", "cost_usd", "latency_ms"), self.db.execute(
+            """SELECT count(*), coalesce(sum(tokens_in), 0), coalesce(sum(tokens_out), 0),
+                      coalesce(sum(cost_usd), 0), coalesce(sum(latency_ms), 0)
+               FROM judge_samples WHERE review_id = ? AND model IS NOT NULL""", [review_id]).fetchone()))
         row["decisions"] = [{**d, "feedback": _loads(d["feedback"])} for d in
                             self.db.query("SELECT * FROM decisions WHERE review_id = ? ORDER BY id", [review_id])]
         return row

@@ -34,9 +34,18 @@ class FakeLLM:
     requests: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def judge_requests(self) -> list[dict]:
+        """Requests of the judge prompt (the feedback prompt's requests left out)."""
+        return [r for r in self.requests if not is_feedback(r)]
+
     def next_reply(self) -> Reply:
         with self.lock:
             return self.script.pop(0) if self.script else self.default
+
+
+def is_feedback(body: dict) -> bool:
+    return body["messages"][0]["content"].startswith("You write short, specific feedback")
 
 
 def artifact_of(body: dict) -> str:
@@ -72,6 +81,10 @@ def create_app(fake: FakeLLM) -> FastAPI:
         fmt = (body.get("response_format") or {}).get("type")
         if fake.reject_json_schema and fmt == "json_schema":
             return JSONResponse({"error": {"message": "json_schema is not supported"}}, status_code=500)
+        if is_feedback(body):
+            facts = json.loads(body["messages"][1]["content"].split("\n", 1)[1])
+            return completion(json.dumps({"summary": f"Written: level {facts['level']} against target "
+                                                     f"{facts['target']}."}), body.get("model", "fake"))
         reply = fake.next_reply()
         if reply.kind == "status":
             headers = {"retry-after": str(reply.retry_after)} if reply.retry_after is not None else {}

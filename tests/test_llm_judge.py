@@ -38,7 +38,9 @@ def test_a_correct_answer_is_stored_with_its_sample_and_verified_quote(settings,
     assert r.judge == "llm" and r.level == 2
     assert r.evidence[0].verified and r.evidence[0].quote == "You are an HR business partner writing for new line managers."
     samples = list(store.db.query("SELECT * FROM judge_samples WHERE review_id = ? ORDER BY id", [r.id]))
-    assert [s["judge"] for s in samples] == ["llm", "rules"]
+    assert [s["judge"] for s in samples] == ["llm", "feedback", "rules"]
+    assert r.feedback.summary == "Written: level 2 against target 4."  # the feedback prompt's paragraph
+    assert set(store.review_row(r.id)["prompt_hashes"]) == {"judge", "feedback"}
     assert samples[0]["model"] == "openai/primary" and samples[0]["tokens_in"] == 100 and samples[0]["raw"]
     row = store.review_row(r.id)
     assert row["prompt_hashes"]["judge"] and row["models"] == ["openai/primary"]
@@ -53,21 +55,21 @@ def test_429_with_retry_after_is_retried(settings, fake_llm):
     fake.script = [Reply(kind="status", status=429, retry_after=0.2)]
     fake.default = Reply(level=2)
     r, _, _ = review(settings, url)
-    assert r.judge == "llm" and len(fake.requests) == 2
+    assert r.judge == "llm" and len(fake.judge_requests) == 2
 
 
 def test_500_then_success(settings, fake_llm):
     fake, url = fake_llm
     fake.script = [Reply(kind="status", status=503), Reply(kind="status", status=502)]
     r, _, _ = review(settings, url)
-    assert r.judge == "llm" and len(fake.requests) == 3
+    assert r.judge == "llm" and len(fake.judge_requests) == 3
 
 
 def test_a_slow_response_times_out_and_is_retried(settings, fake_llm):
     fake, url = fake_llm
     fake.script = [Reply(kind="slow", seconds=3)]
     r, _, _ = review(settings, url, llm=FAST.model_copy(update={"timeout": 1}))
-    assert r.judge == "llm" and len(fake.requests) == 2
+    assert r.judge == "llm" and len(fake.judge_requests) == 2
 
 
 @pytest.mark.parametrize("bad", ["{not json at all", json.dumps({"level": 9, "dimensions": "nope"}),
@@ -77,7 +79,7 @@ def test_invalid_answers_are_asked_again_with_the_error(settings, fake_llm, bad)
     fake.script = [Reply(kind="text", content=bad)]
     r, _, _ = review(settings, url)
     assert r.judge == "llm"
-    repair = fake.requests[1]["messages"]
+    repair = fake.judge_requests[1]["messages"]
     assert repair[-2] == {"role": "assistant", "content": bad}
     assert repair[-1]["content"].startswith("Your previous answer could not be used:")
 
@@ -98,9 +100,9 @@ def test_a_server_rejecting_json_schema_falls_back_and_is_remembered(settings, f
     fake.reject_json_schema = True
     fake.default = Reply(level=2)
     _, store, ctx = review(settings, url, llm=FAST.model_copy(update={"samples": 2}))
-    modes = [(q.get("response_format") or {}).get("type") for q in fake.requests]
+    modes = [(q.get("response_format") or {}).get("type") for q in fake.judge_requests]
     assert modes == ["json_schema", "json_object", "json_object"]  # the second sample goes straight to json_object
-    assert fake.requests[1]["response_format"]["schema"]["title"] == "JudgeAnswer"
+    assert fake.judge_requests[1]["response_format"]["schema"]["title"] == "JudgeAnswer"
     assert ctx.llm.client.modes == {"openai/primary": "json_object"}
 
 
@@ -110,7 +112,7 @@ def test_fallback_model_answers_when_the_primary_fails(settings, fake_llm):
     models = [ModelConfig(name="openai/primary", api_base=url), ModelConfig(name="openai/backup", api_base=url)]
     r, store, _ = review(settings, url, models=models)
     assert r.judge == "llm"
-    assert [q["model"] for q in fake.requests][-1] == "backup"
+    assert [q["model"] for q in fake.judge_requests][-1] == "backup"
     samples = list(store.db.query("SELECT model, error FROM judge_samples WHERE judge = 'llm' ORDER BY id"))
     assert samples[0]["model"] == "openai/primary" and samples[0]["error"]
     assert samples[1] == {"model": "openai/backup", "error": None}
@@ -130,7 +132,7 @@ def test_jury_median_and_disagreement_with_the_rules_judge(settings, fake_llm):
     r, _, _ = review(settings, url, judge="jury", jury=["openai/a", "openai/b"], model=None)
     assert r.judge == "jury" and r.level == 4  # median_low of 4 and 5; rules says 2
     assert "judge_disagreement" in kinds(r)
-    assert [q["model"] for q in fake.requests] == ["a", "b"]
+    assert [q["model"] for q in fake.judge_requests] == ["a", "b"]
 
 
 def test_planted_instructions_are_flagged_and_do_not_raise_the_level(settings, fake_llm):
@@ -146,7 +148,7 @@ def test_the_cache_answers_a_repeated_call(settings, fake_llm):
     cached = FAST.model_copy(update={"cache": True})
     review(settings, url, llm=cached, cache_reviews=True)
     review(settings, url, llm=cached, cache_reviews=True)
-    assert len(fake.requests) == 1
+    assert len(fake.judge_requests) == 1
 
 
 def test_find_quote_ignores_white_space():
@@ -195,6 +197,26 @@ def test_eval_with_the_llm_judge_is_cached_on_the_second_run(settings, fake_llm,
     first = json.loads(CliRunner().invoke(app, args).output)
     sent = len(fake.requests)
     second = json.loads(CliRunner().invoke(app, args).output)
-    assert first["meta"]["llm_calls"] == sent == 4 and first["meta"]["tokens"] == 4 * 150
+    assert first["meta"]["llm_calls"] == sent == 6  # 2 cases x (2 judge samples + 1 feedback)
+    assert first["meta"]["tokens"] == 6 * 150
     assert second["meta"]["llm_calls"] == 0 and len(fake.requests) == sent
     assert first["meta"]["judged_by"] == {"llm": 2} and second["exact"] == first["exact"]
+
+
+def test_a_review_scored_while_the_llm_was_down_can_be_rescored(settings, fake_llm):
+    from typer.testing import CliRunner
+
+    from reviewer.cli import app
+
+    fake, url = fake_llm
+    fake.default = Reply(kind="status", status=500)
+    r, store, _ = review(settings, url)
+    assert "llm_unavailable" in kinds(r)
+    fake.default = Reply(level=3)
+    out = CliRunner().invoke(app, ["rescore", "--only-flag", "llm_unavailable", "--judge", "llm", "--model",
+                                   "openai/primary", "--api-base", url, "--db", str(settings.db)])
+    assert out.exit_code == 0, out.output
+    assert "level 2 -> 3" in out.output and "1 new review(s) stored" in out.output
+    new = get_review(store, load_context(settings), 2)
+    assert new.supersedes == r.id and new.judge == "llm" and new.usage["llm_samples"] == 4  # 3 samples + feedback
+    assert new.usage["tokens_in"] == 400 and "llm_unavailable" not in kinds(new)
