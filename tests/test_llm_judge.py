@@ -220,3 +220,10 @@ def test_a_review_scored_while_the_llm_was_down_can_be_rescored(settings, fake_l
     new = get_review(store, load_context(settings), 2)
     assert new.supersedes == r.id and new.judge == "llm" and new.usage["llm_samples"] == 4  # 3 samples + feedback
     assert new.usage["tokens_in"] == 400 and "llm_unavailable" not in kinds(new)
+
+
+def test_cost_comes_from_litellms_offline_price_map(settings, fake_llm):
+    fake, url = fake_llm
+    r, _, _ = review(settings, url, model="openai/gpt-4o-mini")
+    # 100 prompt + 50 completion tokens at gpt-4o-mini's listed prices, twice (judge + feedback)
+    assert r.usage["cost_usd"] > 0 and r.usage["tokens_in"] == 200
