@@ -151,18 +151,24 @@ def review(
                       f"confidence {combined.confidence:.2f}")
 
 
-@app.command()
-def show(review_id: int, as_json: JsonOpt = False, db: DbOpt = None) -> None:
-    """Print a stored review. Example: reviewer show 12 --json"""
-    from reviewer.service import NotFound, get_review
+def _lookup(db: Path | None, find):
+    """find(store, ctx) on the configured store; a missing record is a one-line error."""
+    from reviewer.service import NotFound
     from reviewer.store import Store
 
     settings = _settings(db=db)
-    ctx = _context(settings)
     try:
-        r = get_review(Store(settings.db), ctx, review_id)
+        return find(Store(settings.db), _context(settings))
     except NotFound as e:
         fail(str(e))
+
+
+@app.command()
+def show(review_id: int, as_json: JsonOpt = False, db: DbOpt = None) -> None:
+    """Print a stored review. Example: reviewer show 12 --json"""
+    from reviewer.service import get_review
+
+    r = _lookup(db, lambda store, ctx: get_review(store, ctx, review_id))
     if as_json:
         typer.echo(r.model_dump_json(indent=2))
     else:
@@ -173,15 +179,9 @@ def show(review_id: int, as_json: JsonOpt = False, db: DbOpt = None) -> None:
 @app.command("portfolio")
 def portfolio_cmd(email: str, as_json: JsonOpt = False, db: DbOpt = None) -> None:
     """A person's level from all their reviewed artifacts. Example: reviewer portfolio ana@example.com"""
-    from reviewer.service import NotFound, person_portfolio
-    from reviewer.store import Store
+    from reviewer.service import person_portfolio
 
-    settings = _settings(db=db)
-    ctx = _context(settings)
-    try:
-        est = person_portfolio(Store(settings.db), ctx, email)
-    except NotFound as e:
-        fail(str(e))
+    est = _lookup(db, lambda store, ctx: person_portfolio(store, ctx, email))
     if as_json:
         typer.echo(est.model_dump_json(indent=2))
         return

@@ -16,7 +16,7 @@ from reviewer.flags import FlagPolicy, load_policy
 from reviewer.intake import decode_text, detect_type, parse_structured, requested_type
 from reviewer.judges import llm as llm_judge
 from reviewer.judges import rules
-from reviewer.judges.llm import Sample
+from reviewer.judges.llm import Sample, sample_record
 from reviewer.llm import LLMClient, LLMError, ModelConfig, ResponseCache
 from reviewer.prompts import FeedbackPrompt, JudgePrompt, load_feedback_prompt, load_judge_prompt
 from reviewer.redact import redact
@@ -150,12 +150,8 @@ def written_feedback(feedback: Feedback, llm: LLMRuntime, temperature: float) ->
         written, completions = llm.client.ask(model, p.messages(summary_facts(feedback)), WrittenSummary, p.repair,
                                               sample_index=0, temperature=temperature)
     except LLMError as e:
-        return feedback, Sample(judge="feedback", model=model.name, sample_index=0, error=str(e))
-    last = completions[-1]
-    sample = Sample(judge="feedback", model=model.name, sample_index=0, raw=last.text, parsed=written.model_dump(),
-                    tokens_in=sum(c.tokens_in for c in completions), tokens_out=sum(c.tokens_out for c in completions),
-                    cost_usd=sum(c.cost_usd for c in completions), latency_ms=sum(c.latency_ms for c in completions),
-                    cached=all(c.cached for c in completions))
+        return feedback, sample_record(model.name, 0, [], None, error=str(e), judge="feedback")
+    sample = sample_record(model.name, 0, completions, written, judge="feedback")
     return feedback.model_copy(update={"summary": written.summary.strip()[:1200] or feedback.summary}), sample
 
 

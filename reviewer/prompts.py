@@ -16,7 +16,9 @@ JUDGE_PROMPT = PROMPT_DIR / "judge.yaml"
 FEEDBACK_PROMPT = PROMPT_DIR / "feedback.yaml"
 
 
-class JudgePrompt(BaseModel):
+class PromptFile(BaseModel):
+    """A prompt template file: system and user templates and the re-ask after an invalid answer."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     version: str
@@ -25,6 +27,8 @@ class JudgePrompt(BaseModel):
     repair: str
     content_hash: str = ""
 
+
+class JudgePrompt(PromptFile):
     @property
     def version_label(self) -> str:
         return f"{self.version}+{self.content_hash[:12]}"
@@ -56,21 +60,13 @@ def load_judge_prompt(path: Path | str = JUDGE_PROMPT) -> JudgePrompt:
     return _load(JudgePrompt, Path(path))
 
 
-class FeedbackPrompt(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str
-    version: str
-    system: str
-    user: str
-    repair: str
-    content_hash: str = ""
-
+class FeedbackPrompt(PromptFile):
     def messages(self, facts: dict) -> list[dict]:
         return [{"role": "system", "content": self.system},
                 {"role": "user", "content": self.user.format(facts=json.dumps(facts, indent=1))}]
 
 
-def _load(model: type[BaseModel], path: Path) -> BaseModel:
+def _load(model: type[PromptFile], path: Path) -> PromptFile:
     try:
         raw = path.read_bytes()
         return model.model_validate({**yaml.safe_load(raw), "content_hash": hashlib.sha256(raw).hexdigest()})

@@ -126,10 +126,12 @@ def combine(answers: list[JudgeAnswer], text: str, rubric: Rubric, rules: Judgem
                      rationale=chosen.rationale, caps_applied=[])
 
 
-def _sample(model: str, index: int, completions: list[Completion], answer: JudgeAnswer | None,
-            error: str | None = None) -> Sample:
+def sample_record(model: str, index: int, completions: list[Completion], answer: BaseModel | None,
+                  error: str | None = None, judge: str = NAME) -> Sample:
+    """The stored record of one answer: raw text, parsed answer, tokens, cost and latency summed
+    over the calls it took (repairs included)."""
     last = completions[-1] if completions else None
-    return Sample(judge=NAME, model=model, sample_index=index, raw=last.text if last else None,
+    return Sample(judge=judge, model=model, sample_index=index, raw=last.text if last else None,
                   parsed=answer.model_dump() if answer else None,
                   tokens_in=sum(c.tokens_in for c in completions), tokens_out=sum(c.tokens_out for c in completions),
                   cost_usd=sum(c.cost_usd for c in completions), latency_ms=sum(c.latency_ms for c in completions),
@@ -145,9 +147,9 @@ def ask_model(client: LLMClient, chain: list[ModelConfig], messages: list[dict],
             answer, completions = client.ask(model, messages, JudgeAnswer, prompt.repair, sample_index=index,
                                              temperature=temperature)
         except LLMError as e:
-            records.append(_sample(model.name, index, [], None, error=str(e)))
+            records.append(sample_record(model.name, index, [], None, error=str(e)))
             continue
-        records.append(_sample(model.name, index, completions, answer))
+        records.append(sample_record(model.name, index, completions, answer))
         return answer, records
     return None, records
 
