@@ -6,6 +6,7 @@ any score built on it can be traced back to the artifact.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -134,9 +135,12 @@ def detect(text: str, tree: object, rubric: Rubric, blocked: list[tuple[int, int
     met: dict[str, list[Evidence]] = {}
     for ind in rubric.indicators:
         spans = {}
-        for span in [*_pattern_spans(ind, text), *_structure_spans(ind, text, tree)]:
+        enough = max(MAX_HITS_PER_INDICATOR, ind.detect.min_matches)
+        for span in itertools.chain(_pattern_spans(ind, text), _structure_spans(ind, text, tree)):
             if span[1] > span[0] and not _overlaps(span, blocked):
                 spans.setdefault(line_span(text, span[0])[0], span)
+                if len(spans) >= enough:  # more hits change nothing: stop scanning a long artifact
+                    break
         if len(spans) < ind.detect.min_matches:
             continue
         met[ind.id] = [
