@@ -241,6 +241,12 @@ def serve(
         sock.bind((settings.host, settings.port))
     except OSError as e:
         fail(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}")
+    from reviewer.accounts import ensure_first_admin
+    from reviewer.store import Store
+
+    first = ensure_first_admin(Store(settings.db))
+    if first:
+        typer.echo(f"first run: created admin account {first[0]} with password {first[1]} (shown once)")
     bound_port = sock.getsockname()[1]
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     typer.echo(f"reviewer serving on http://{shown_host}:{bound_port}/  "
@@ -408,3 +414,42 @@ def models_check(model: ModelOpt = None, api_base: ApiBaseOpt = None) -> None:
             typer.echo(f"{m.name}: FAILED - {e}")
     if failed:
         raise typer.Exit(1)
+
+
+user_app = typer.Typer(help="Manage local accounts (employee, coach, admin).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    email: str,
+    role: Annotated[str, typer.Option(help="employee, coach or admin.")] = "employee",
+    team: Annotated[Optional[str], typer.Option(help="The user's team.")] = None,
+    password: Annotated[Optional[str], typer.Option(help="At least 10 characters; a random one is made and printed when omitted.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Create a local account. Example: reviewer user add coach@example.com --role coach"""
+    from reviewer.accounts import AccountError, create_user, new_password
+    from reviewer.store import Store
+
+    settings = _settings(db=db)
+    chosen = password or new_password()
+    try:
+        create_user(Store(settings.db), email, role, chosen, team)
+    except AccountError as e:
+        fail(str(e))
+    typer.echo(f"created {email.strip().lower()} ({role})" + ("" if password else f"; password: {chosen}"))
+
+
+@user_app.command("token")
+def user_token(email: str, label: Annotated[Optional[str], typer.Option(help="What the token is for.")] = None,
+               db: DbOpt = None) -> None:
+    """Issue an API token for a user (shown once). Example: reviewer user token ana@example.com --label laptop"""
+    from reviewer.accounts import AccountError, issue_token
+    from reviewer.store import Store
+
+    settings = _settings(db=db)
+    try:
+        typer.echo(issue_token(Store(settings.db), email, label))
+    except AccountError as e:
+        fail(str(e))

@@ -62,8 +62,19 @@ def _v1(db: sqlite_utils.Database) -> None:
         db[table].create_index(cols)
 
 
+def _v2(db: sqlite_utils.Database) -> None:
+    """Accounts: local users with hashed passwords, and per-user API tokens (hashes only)."""
+    db["users"].create({"id": int, "email": str, "password_hash": str, "role": str, "team": str,
+                        "created_at": str}, pk="id", not_null={"email", "password_hash", "role", "created_at"})
+    db["users"].create_index(["email"], unique=True)
+    db["api_tokens"].create({"id": int, "user_id": int, "token_hash": str, "label": str, "created_at": str},
+                            pk="id", foreign_keys=[("user_id", "users", "id")],
+                            not_null={"user_id", "token_hash", "created_at"})
+    db["api_tokens"].create_index(["token_hash"], unique=True)
+
+
 # Each entry moves the schema one version up; append, never edit, so old files migrate.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -162,7 +173,27 @@ class Store:
                                           "feedback": None if feedback is None else json.dumps(feedback),
                                           "created_at": now()})
 
+    def add_user(self, email: str, password_hash: str, role: str, team: str | None = None) -> int:
+        return self._insert("users", {"email": email, "password_hash": password_hash, "role": role, "team": team,
+                                      "created_at": now()})
+
+    def add_api_token(self, user_id: int, token_hash: str, label: str | None = None) -> int:
+        return self._insert("api_tokens", {"user_id": user_id, "token_hash": token_hash, "label": label,
+                                           "created_at": now()})
+
     # ---------------------------------------------------------------- reads
+    def user(self, email: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM users WHERE email = ?", [email]))
+        return rows[0] if rows else None
+
+    def user_by_token_hash(self, token_hash: str) -> dict | None:
+        rows = list(self.db.query("""SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id
+                                     WHERE t.token_hash = ?""", [token_hash]))
+        return rows[0] if rows else None
+
+    def count_users(self) -> int:
+        return self.db["users"].count
+
     def count_reviews_under_rubric(self, rubric_hash: str) -> int:
         return self.db.execute("SELECT count(*) FROM reviews WHERE rubric_hash = ?", [rubric_hash]).fetchone()[0]
 

@@ -107,3 +107,30 @@ def test_installed_script_reads_stdin_and_exits_2_on_binary(settings):
     bad = subprocess.run([str(script), "review", "-", "--db", str(settings.db)], input=b"\x00\x01\x02\xff" * 50,
                          capture_output=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.decode().count("\n") == 1 and b"Traceback" not in bad.stderr
+
+
+def test_serve_prints_the_url_and_the_first_admin_once(tmp_path):
+    import httpx
+
+    script = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "reviewer"
+    db = tmp_path / "s.db"
+
+    def start():
+        proc = subprocess.Popen([str(script), "serve", "--port", "0", "--db", str(db)], stdout=subprocess.PIPE, text=True)
+        lines = [proc.stdout.readline()]
+        if lines[0].startswith("first run"):
+            lines.append(proc.stdout.readline())
+        return proc, lines
+
+    proc, lines = start()
+    try:
+        assert lines[0].startswith("first run: created admin account admin@localhost with password ")
+        url = lines[1].split()[3]
+        assert url.startswith("http://127.0.0.1:") and httpx.get(url + "healthz", timeout=10).json()["status"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    proc, lines = start()
+    proc.terminate()
+    proc.wait(timeout=10)
+    assert lines[0].startswith("reviewer serving on http://127.0.0.1:")  # no second admin
