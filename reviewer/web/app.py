@@ -11,7 +11,7 @@ from reviewer.store import Store
 from reviewer.web import errors
 from reviewer.web.routers import api
 
-# JSON may escape every character as \uXXXX: six bytes per byte of artifact, plus the envelope.
+# JSON may escape every character as a six-byte \u escape: six bytes per byte of artifact, plus the envelope.
 BODY_OVERHEAD = 64 * 1024
 
 
