@@ -393,7 +393,7 @@ def models_check(model: ModelOpt = None, api_base: ApiBaseOpt = None) -> None:
 
     Example: reviewer models check --model openai/local --api-base http://127.0.0.1:8765/v1
     """
-    from reviewer.llm import LLMClient, LLMError, LLMOptions
+    from reviewer.llm import LLMClient, LLMError
     from reviewer.model_check import check_model
 
     settings = _settings(model=model, api_base=api_base)

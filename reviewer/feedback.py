@@ -6,9 +6,9 @@ Higher is not better: someone at or above target gets no push upward, only conso
 
 from __future__ import annotations
 
-from reviewer.rubric import Indicator, Rubric, Role
 from pydantic import BaseModel, Field
 
+from reviewer.rubric import Indicator, Role, Rubric
 from reviewer.schemas import Evidence, Feedback, Gap, Judgement, Strength
 
 MAX_STRENGTHS = 3

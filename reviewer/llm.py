@@ -26,8 +26,13 @@ from typing import TypeVar
 
 import sqlite_utils
 from pydantic import BaseModel, Field, ValidationError
-from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
-from tenacity import Retrying
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 # Without this LiteLLM fetches a price map over the network at import and stalls offline.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

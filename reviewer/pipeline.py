@@ -18,7 +18,12 @@ from reviewer.judges import llm as llm_judge
 from reviewer.judges import rules
 from reviewer.judges.llm import Sample, sample_record
 from reviewer.llm import LLMClient, LLMError, ModelConfig, ResponseCache
-from reviewer.prompts import FeedbackPrompt, JudgePrompt, load_feedback_prompt, load_judge_prompt
+from reviewer.prompts import (
+    FeedbackPrompt,
+    JudgePrompt,
+    load_feedback_prompt,
+    load_judge_prompt,
+)
 from reviewer.redact import redact
 from reviewer.rubric import Roles, Rubric, load_roles, load_rubric
 from reviewer.schemas import Feedback, Judgement

@@ -6,9 +6,15 @@ from pydantic import BaseModel
 
 from reviewer.aggregate import ArtifactResult, portfolio
 from reviewer.flags import ReviewFacts, evaluate
-from reviewer.judges import rules
 from reviewer.intake import parse_structured
-from reviewer.pipeline import Assessment, Context, PreparedArtifact, assess_prepared, prepare
+from reviewer.judges import rules
+from reviewer.pipeline import (
+    Assessment,
+    Context,
+    PreparedArtifact,
+    assess_prepared,
+    prepare,
+)
 from reviewer.schemas import Feedback, PortfolioEstimate, Review, RubricRef
 from reviewer.store import Store
 
@@ -139,7 +145,6 @@ def rescore_all(store: Store, ctx: Context, *, write: bool, actor: str, only_fla
     """Re-score the newest review of every artifact (or only those carrying `only_flag`, e.g.
     llm_unavailable) under ctx's rubric and judge. With write=False nothing is stored;
     otherwise each gets a new review that supersedes it."""
-    from reviewer.intake import parse_structured
 
     rows = store.db.query("""SELECT max(r.id) AS id FROM reviews r GROUP BY r.artifact_id ORDER BY r.artifact_id""")
     out = []

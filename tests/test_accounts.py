@@ -1,9 +1,15 @@
-import sqlite3
 
 import pytest
 from typer.testing import CliRunner
 
-from reviewer.accounts import AccountError, authenticate, create_user, ensure_first_admin, issue_token, user_for_token
+from reviewer.accounts import (
+    AccountError,
+    authenticate,
+    create_user,
+    ensure_first_admin,
+    issue_token,
+    user_for_token,
+)
 from reviewer.cli import app
 
 
@@ -61,8 +67,9 @@ def test_cli_user_add_and_token(settings):
 
 
 def test_schema_v1_files_migrate_to_accounts(settings):
-    from reviewer.store import MIGRATIONS, SCHEMA_VERSION, Store
     import sqlite_utils
+
+    from reviewer.store import MIGRATIONS, SCHEMA_VERSION, Store
 
     db = sqlite_utils.Database(settings.db)
     MIGRATIONS[0](db)

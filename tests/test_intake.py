@@ -11,8 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewer.intake import (ARTIFACT_TYPES, DEFAULT_MAX_BYTES, MAX_STRUCTURE_DEPTH, IntakeError, decode_text,
-                             detect_type, parse_structured)
+from reviewer.intake import (
+    ARTIFACT_TYPES,
+    DEFAULT_MAX_BYTES,
+    MAX_STRUCTURE_DEPTH,
+    IntakeError,
+    decode_text,
+    detect_type,
+    parse_structured,
+)
 from reviewer.pipeline import PreparedArtifact, prepare
 
 

@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from reviewer.config import Settings
 from reviewer.judges.llm import find_quote
 from reviewer.llm import LLMOptions, ModelConfig
 from reviewer.pipeline import load_context

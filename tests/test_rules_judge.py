@@ -1,6 +1,12 @@
 import yaml
 
-from reviewer.judges.rules import apply_caps, confidence, core_counts, evidenced_level, judge
+from reviewer.judges.rules import (
+    apply_caps,
+    confidence,
+    core_counts,
+    evidenced_level,
+    judge,
+)
 
 CREW = """researcher:
   role: Senior market researcher

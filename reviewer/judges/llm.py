@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import statistics
-
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
