@@ -127,3 +127,32 @@ class Review(BaseModel):
     usage: dict = Field(default_factory=dict, description="LLM samples, tokens, cost (USD) and latency (ms), summed")
     supersedes: int | None
     created_at: str
+
+
+class ArtifactIn(BaseModel):
+    text: str = Field(description="the artifact text")
+    type: str | None = Field(default=None, description="artifact type; detected when absent")
+
+
+class SubmissionRequest(BaseModel):
+    """Body of POST /api/submissions: several artifacts scored in the background."""
+
+    artifacts: list[ArtifactIn] = Field(min_length=1, max_length=20)
+    role: str | None = None
+    person: str | None = None
+    team: str | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ArtifactState(BaseModel):
+    artifact_id: int
+    artifact_type: str
+    state: str = Field(description="queued, scoring, done or failed")
+    review_id: int | None
+    error: str | None
+
+
+class SubmissionStatus(BaseModel):
+    id: int
+    created_at: str
+    artifacts: list[ArtifactState]

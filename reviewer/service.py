@@ -49,6 +49,14 @@ def flag_facts(assessment: Assessment, ctx: Context, target: int | None, reviews
     )
 
 
+def store_submission(store: Store, artifacts: list[PreparedArtifact], *, person: str | None, role: str | None,
+                      team: str | None, note: str | None, channel: str, actor: str) -> tuple[int, list[int]]:
+    """The submission row and its artifacts (call inside a transaction)."""
+    submission_id = store.add_submission(store.person_id(person, role, team), role, note, channel)
+    store.audit(actor, "submit", "submission", submission_id, artifacts=len(artifacts), channel=channel)
+    return submission_id, [store.add_artifact(submission_id, **a.model_dump()) for a in artifacts]
+
+
 def submit(store: Store, ctx: Context, items: list[Item], *, person: str | None = None, role: str | None = None,
            team: str | None = None, note: str | None = None, channel: str, actor: str | None = None) -> list[int]:
     """Score every artifact, then store the submission and its reviews in one transaction.
@@ -60,14 +68,11 @@ def submit(store: Store, ctx: Context, items: list[Item], *, person: str | None 
     prepared = [prepare(item.data, item.type, ctx.settings.max_bytes) for item in items]
     assessments = [assess_prepared(artifact, tree, role, ctx) for artifact, tree in prepared]
     actor = actor or person or "anonymous"
-    review_ids = []
     with store.transaction():
-        submission_id = store.add_submission(store.person_id(person, role, team), role, note, channel)
-        store.audit(actor, "submit", "submission", submission_id, artifacts=len(items), channel=channel)
-        for a in assessments:
-            artifact_id = store.add_artifact(submission_id, **a.artifact.model_dump())
-            review_ids.append(store_review(store, ctx, artifact_id, a, target, actor))
-    return review_ids
+        _, artifact_ids = store_submission(store, [a.artifact for a in assessments], person=person, role=role,
+                                            team=team, note=note, channel=channel, actor=actor)
+        return [store_review(store, ctx, artifact_id, a, target, actor)
+                for artifact_id, a in zip(artifact_ids, assessments)]
 
 
 def store_review(store: Store, ctx: Context, artifact_id: int, a: Assessment, target: int | None, actor: str,

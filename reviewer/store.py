@@ -8,6 +8,7 @@ coach's call is a new decision, and a review's status is derived from its latest
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -73,8 +74,18 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["api_tokens"].create_index(["token_hash"], unique=True)
 
 
+def _v3(db: sqlite_utils.Database) -> None:
+    """The durable scoring queue: one job per accepted artifact. Its state is operational and
+    updated in place; what it produces (reviews) is append-only like everything else."""
+    db["jobs"].create({"id": int, "artifact_id": int, "role": str, "actor": str, "state": str, "attempts": int,
+                       "error": str, "review_id": int, "created_at": str, "updated_at": str}, pk="id",
+                      foreign_keys=[("artifact_id", "artifacts", "id"), ("review_id", "reviews", "id")],
+                      not_null={"artifact_id", "state", "attempts", "created_at", "updated_at"})
+    db["jobs"].create_index(["state"])
+
+
 # Each entry moves the schema one version up; append, never edit, so old files migrate.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -86,7 +97,9 @@ class Store:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
+        # FastAPI may open, use and close one request's connection on different pool threads
+        # (never at once), so the connection must not be pinned to the thread that made it.
+        self.db = sqlite_utils.Database(sqlite3.connect(self.path, check_same_thread=False))
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA busy_timeout = 5000")
         if self.db.journal_mode != "wal":

@@ -86,3 +86,25 @@ def test_a_refused_submission_stores_nothing(live_api, settings):
     live_api.post("/api/reviews", json={"text": "", "person": "cy@example.com"})
     store = Store(settings.db)
     assert store.db["submissions"].count == 0 and store.db["people"].count == 0
+
+
+def test_submissions_are_accepted_at_once_and_scored_in_the_background(live_api):
+    import time
+
+    r = live_api.post("/api/submissions", json={"artifacts": [{"text": CREW}, {"text": "write me a haiku"}],
+                                                "role": "software_engineer", "person": "dee@example.com"})
+    assert r.status_code == 202, r.text
+    sub = r.json()
+    assert len(sub["artifacts"]) == 2 and {a["state"] for a in sub["artifacts"]} <= {"queued", "scoring", "done"}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = live_api.get(f"/api/submissions/{sub['id']}").json()
+        if all(a["state"] == "done" for a in status["artifacts"]):
+            break
+        time.sleep(0.1)
+    levels = [live_api.get(f"/api/reviews/{a['review_id']}").json()["level"] for a in status["artifacts"]]
+    assert levels == [5, 1]
+    assert live_api.get("/api/submissions/9999").status_code == 404
+    bad = live_api.post("/api/submissions", json={"artifacts": [{"text": CREW}, {"text": ""}]})
+    assert bad.status_code == 422 and "empty" in bad.json()["detail"]
+    assert live_api.post("/api/submissions", json={"artifacts": []}).status_code == 422

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from reviewer.config import Settings
+from reviewer.jobs import Worker
 from reviewer.pipeline import load_context
 from reviewer.store import Store
 from reviewer.web import errors
@@ -18,9 +21,18 @@ BODY_OVERHEAD = 64 * 1024
 def create_app(settings: Settings) -> FastAPI:
     context = load_context(settings)
     Store(settings.db).close()  # create or migrate the database before the first request
-    app = FastAPI(title="reviewer", version="0.1.0",
+    worker = Worker(context)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        worker.start()  # resumes jobs a crash left mid-scoring
+        yield
+        worker.stop()
+
+    app = FastAPI(title="reviewer", version="0.1.0", lifespan=lifespan,
                   description="Assesses how well people work with generative AI from their real work artifacts.")
     app.state.context = context
+    app.state.worker = worker
     body_limit = settings.max_bytes * 6 + BODY_OVERHEAD
 
     @app.middleware("http")

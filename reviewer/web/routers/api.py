@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from reviewer.pipeline import Context
-from reviewer.schemas import PortfolioEstimate, Review, ReviewRequest
+from reviewer.jobs import enqueue, submission_status
+from reviewer.schemas import PortfolioEstimate, Review, ReviewRequest, SubmissionRequest, SubmissionStatus
 from reviewer.service import Item, get_review, person_portfolio, submit
 from reviewer.store import Store
 from reviewer.web.dependencies import get_context, get_store
@@ -37,6 +38,22 @@ def upload_review(file: Annotated[UploadFile, File(description="the artifact fil
     [review_id] = submit(store, ctx, [Item(data=data, type=type)], person=person, role=role, note=note,
                          channel="api")
     return get_review(store, ctx, review_id)
+
+
+@router.post("/submissions", status_code=202, response_model=SubmissionStatus)
+def create_submission(body: SubmissionRequest, request: Request, store: StoreDep, ctx: ContextDep) -> SubmissionStatus:
+    """Accept one or more artifacts at once and score them in the durable background queue;
+    poll GET /api/submissions/{id} for the state of each."""
+    submission_id, _ = enqueue(store, ctx, [Item(data=a.text, type=a.type) for a in body.artifacts],
+                               person=body.person, role=body.role, team=body.team, note=body.note, channel="api",
+                               actor=body.person or "anonymous")
+    request.app.state.worker.wake.set()
+    return submission_status(store, submission_id)
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionStatus)
+def read_submission(submission_id: int, store: StoreDep) -> SubmissionStatus:
+    return submission_status(store, submission_id)
 
 
 @router.get("/reviews/{review_id}", response_model=Review)
