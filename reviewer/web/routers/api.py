@@ -6,9 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
-from reviewer.pipeline import Context
 from reviewer.jobs import enqueue, submission_status
-from reviewer.schemas import PortfolioEstimate, Review, ReviewRequest, SubmissionRequest, SubmissionStatus
+from reviewer.pipeline import Context
+from reviewer.schemas import (
+    PortfolioEstimate,
+    Review,
+    ReviewRequest,
+    SubmissionRequest,
+    SubmissionStatus,
+)
 from reviewer.service import Item, get_review, person_portfolio, submit
 from reviewer.store import Store
 from reviewer.web.dependencies import get_context, get_store
