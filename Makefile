@@ -17,7 +17,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/reviewer serve
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -m "not local_llm"
 
 clean:

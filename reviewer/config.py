@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     rubric: Path = Field(default=DEFAULT_RUBRIC, description="the rubric YAML file")
     roles: Path = Field(default=DEFAULT_ROLES, description="the role targets YAML file")
     flag_policy: Path = Field(default=DEFAULT_POLICY, description="the flag policy YAML file")
+    session_secret: str | None = Field(default=None, description="key that signs session cookies; "
+                                       "made once and kept beside the database when not set")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.middleware.sessions import SessionMiddleware
 
 from reviewer.config import Settings
 from reviewer.jobs import Worker
 from reviewer.pipeline import load_context
 from reviewer.store import Store
 from reviewer.web import errors
-from reviewer.web.routers import api
+from reviewer.web.dependencies import LoginRequired
+from reviewer.web.routers import api, pages
 
 # JSON may escape every character as a six-byte \u escape: six bytes per byte of artifact, plus the envelope.
 BODY_OVERHEAD = 64 * 1024
@@ -48,6 +52,25 @@ def create_app(settings: Settings) -> FastAPI:
     def healthz() -> dict:
         return {"status": "ok", "rubric": context.rubric.version_label, "judge": settings.judge}
 
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired):
+        return RedirectResponse("/login", status_code=303)
+
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), same_site="strict",
+                       https_only=False, session_cookie="reviewer_session", max_age=12 * 3600)
     return app
+
+
+def session_secret(settings: Settings) -> str:
+    """The configured key, else one made once and kept (owner-only) beside the database, so
+    sessions survive restarts."""
+    if settings.session_secret:
+        return settings.session_secret
+    path = Path(settings.db).parent / "session.key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
-from fastapi import Request
+from fastapi import Depends, HTTPException, Request
 
 from reviewer.pipeline import Context
 from reviewer.store import Store
@@ -15,9 +16,34 @@ def get_context(request: Request) -> Context:
 
 
 def get_store(request: Request) -> Iterator[Store]:
-    # sqlite3 connections belong to one thread; FastAPI runs sync handlers in a pool.
+    # one connection per request: requests run concurrently on the thread pool
     store = Store(request.app.state.context.settings.db)
     try:
         yield store
     finally:
         store.close()
+
+
+class LoginRequired(Exception):
+    """The page needs a signed-in user (answered with a redirect to /login)."""
+
+
+def current_user(request: Request, store: Store = Depends(get_store)) -> dict:
+    """The signed-in user of this browser session."""
+    email = request.session.get("user")
+    user = store.user(email) if email else None
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token, made on first use; every form posts it back."""
+    if "csrf" not in request.session:
+        request.session["csrf"] = secrets.token_urlsafe(24)
+    return request.session["csrf"]
+
+
+def check_csrf(request: Request, token: str) -> None:
+    if not token or not secrets.compare_digest(token, request.session.get("csrf", "")):
+        raise HTTPException(status_code=403, detail="the form expired or did not come from this site; reload and retry")

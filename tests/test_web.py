@@ -1,0 +1,91 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright against uvicorn on loopback."""
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reviewer.accounts import create_user
+from reviewer.store import Store
+from tests.conftest import LiveServer
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+HOSTILE = "Summarise this: <script>alert('x')</script> <img src=x onerror=alert('y')> {{ 7*7 }}"
+CREW = "researcher:\n  role: Analyst\n  goal: Find and verify prices\n  tools: [SerperDevTool]\n  max_iter: 4\n"
+
+
+@pytest.fixture
+def site(settings):
+    from reviewer.web.app import create_app
+
+    store = Store(settings.db)
+    create_user(store, "ana@example.com", "employee", "ana-password-1", team="care")
+    create_user(store, "bo@example.com", "employee", "bo-password-22")
+    store.close()
+    with LiveServer(create_app(settings)) as server:
+        yield server.url
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium (the Makefile's browser target does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def sign_in(page, site, email, password):
+    page.goto(site + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+def test_an_employee_submits_two_artifacts_and_follows_them(site, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(site + "/my")
+    assert page.url.endswith("/login")  # pages need a signed-in user
+    sign_in(page, site, "ana@example.com", "wrong-password")
+    assert "Wrong email or password." in page.inner_text("[role=alert]")
+    sign_in(page, site, "ana@example.com", "ana-password-1")
+    page.goto(site + "/submit")
+    assert "offline rules judge" in page.inner_text(".note")
+    page.select_option("#role", "software_engineer")
+    page.fill("#text0", CREW)
+    page.fill("#text1", HOSTILE)
+    page.fill("#note", "crew for pricing research")
+    page.screenshot(path=str(SHOTS / "submit.png"), full_page=True)
+    page.click("button.primary")
+    assert page.url.endswith("/my")
+    deadline = time.monotonic() + 30
+    while page.locator("[data-state=done]").count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        page.reload()
+    assert page.locator("[data-state=done]").count() == 2
+    assert page.locator("text=awaiting coach").count() == 2
+    page.screenshot(path=str(SHOTS / "my-reviews.png"), full_page=True)
+    assert dialogs == []
+
+    # the second employee sees none of it
+    other = browser.new_page()
+    sign_in(other, site, "bo@example.com", "bo-password-22")
+    assert "Nothing submitted yet" in other.inner_text("main")
+
+
+def test_forms_need_the_sessions_csrf_token(site):
+    with httpx.Client(base_url=site, follow_redirects=False) as client:
+        client.get("/login")
+        r = client.post("/login", data={"email": "ana@example.com", "password": "ana-password-1", "csrf": "forged"})
+        assert r.status_code == 403 and "did not come from this site" in r.json()["detail"]
+        assert client.get("/my").status_code == 303  # still signed out
