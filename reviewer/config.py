@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     flag_policy: Path = Field(default=DEFAULT_POLICY, description="the flag policy YAML file")
     session_secret: str | None = Field(default=None, description="key that signs session cookies; "
                                        "made once and kept beside the database when not set")
+    auto_release: bool = Field(default=False, description="show unflagged (auto_ok) reviews to employees "
+                                                           "without waiting for a coach")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from reviewer.aggregate import ArtifactResult, portfolio
+from reviewer.feedback import summary_text
 from reviewer.flags import ReviewFacts, evaluate
 from reviewer.intake import parse_structured
 from reviewer.judges import rules
@@ -171,3 +172,48 @@ def rescore_all(store: Store, ctx: Context, *, write: bool, actor: str, only_fla
                                                     supersedes=review_id)
         out.append(change)
     return out
+
+
+DECISIONS = ("confirm", "override", "edit_feedback", "request_evidence", "release")
+
+
+def decide(store: Store, ctx: Context, review_id: int, *, actor: str, action: str, level: int | None = None,
+           reason: str | None = None, summary: str | None = None) -> int:
+    """A coach's decision: a new record (never an overwrite) and an audit entry."""
+    review = get_review(store, ctx, review_id)
+    if action not in DECISIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if action == "override":
+        if level is None or not 1 <= level <= 6:
+            raise ValueError("an override needs a level from 1 to 6")
+        if not (reason or "").strip():
+            raise ValueError("an override needs a reason")
+    if action in ("edit_feedback", "request_evidence") and not (summary or reason or "").strip():
+        raise ValueError("write the feedback text" if action == "edit_feedback" else "say what evidence is needed")
+    feedback = review.feedback.model_copy(update={"summary": summary.strip()}).model_dump() \
+        if action == "edit_feedback" else None
+    with store.transaction():
+        decision_id = store.add_decision(review_id, actor=actor, action=action,
+                                         level=level if action == "override" else None,
+                                         reason=(reason or "").strip() or None, feedback=feedback)
+        store.audit(actor, action, "review", review_id, decision=decision_id, level=level, reason=reason)
+    return decision_id
+
+
+def final_view(store: Store, ctx: Context, review_id: int) -> Review:
+    """The review as the employee sees it: the coach's level and feedback edits applied."""
+    review = get_review(store, ctx, review_id)
+    row = store.review_row(review_id)
+    updates: dict = {}
+    for d in row["decisions"]:
+        if d["action"] == "override":
+            updates |= {"level": d["level"], "level_name": ctx.rubric.level(d["level"]).name}
+        if d["action"] == "edit_feedback" and d["feedback"]:
+            updates["feedback"] = Feedback(**d["feedback"])
+    if "level" in updates and "feedback" not in updates:
+        role = ctx.roles.get(review.role)
+        level = updates["level"]
+        updates["feedback"] = review.feedback.model_copy(update={
+            "level": level, "level_name": updates["level_name"], "gap": role.target - level if role else None,
+            "summary": summary_text(ctx.rubric, level, review.role, role, review.insufficient_evidence)})
+    return review.model_copy(update=updates)

@@ -23,6 +23,7 @@ def site(settings):
     store = Store(settings.db)
     create_user(store, "ana@example.com", "employee", "ana-password-1", team="care")
     create_user(store, "bo@example.com", "employee", "bo-password-22")
+    create_user(store, "cy@example.com", "coach", "cy-password-333")
     store.close()
     with LiveServer(create_app(settings)) as server:
         yield server.url
@@ -89,3 +90,50 @@ def test_forms_need_the_sessions_csrf_token(site):
         r = client.post("/login", data={"email": "ana@example.com", "password": "ana-password-1", "csrf": "forged"})
         assert r.status_code == 403 and "did not come from this site" in r.json()["detail"]
         assert client.get("/my").status_code == 303  # still signed out
+
+
+def test_coach_overrides_and_releases_and_the_employee_reads_it(site, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    dialogs = []
+    ana = browser.new_page()
+    ana.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    sign_in(ana, site, "ana@example.com", "ana-password-1")
+    ana.goto(site + "/submit")
+    ana.select_option("#role", "analyst")
+    ana.fill("#text0", HOSTILE)
+    ana.click("button.primary")
+    deadline = time.monotonic() + 30
+    while ana.locator("text=awaiting coach").count() < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        ana.reload()
+
+    coach = browser.new_page()
+    coach.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    sign_in(coach, site, "cy@example.com", "cy-password-333")
+    coach.goto(site + "/queue")
+    assert "1</strong> awaiting a coach" in coach.content()
+    coach.screenshot(path=str(SHOTS / "queue.png"), full_page=True)
+    coach.click("text=#1")
+    assert "{{ 7*7 }}" in coach.inner_text("pre.artifact") and "<script>" in coach.inner_text("pre.artifact")
+    coach.screenshot(path=str(SHOTS / "coach-review.png"), full_page=True)
+    coach.click("#override")  # the reason is required: the browser refuses the empty form
+    assert "override" not in coach.inner_text("main").split("Decisions")[1].split("Override level")[0]
+    coach.select_option("#olevel", "2")
+    coach.fill("#oreason", "asks for a summary with a clear audience")
+    coach.click("#override")
+    coach.click("#release")
+    assert "cy@example.com: override to level 2 (asks for a summary with a clear audience)" in coach.inner_text("main")
+
+    ana.goto(site + "/my")
+    ana.click("text=released: read your feedback")
+    assert "Level 2: Deliberate prompting" in ana.inner_text(".level")
+    assert "targets level 4" in ana.inner_text(".summary")
+    assert "{{ 7*7 }}" in ana.inner_text("pre.artifact") and "49" not in ana.inner_text("pre.artifact")
+    ana.screenshot(path=str(SHOTS / "released-feedback.png"), full_page=True)
+    review_url = ana.url
+    assert dialogs == []
+
+    bo = browser.new_page()
+    sign_in(bo, site, "bo@example.com", "bo-password-22")
+    assert bo.goto(review_url).status == 404
+    assert bo.goto(site + "/queue").status == 403

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -13,7 +13,7 @@ from reviewer.accounts import authenticate
 from reviewer.intake import ARTIFACT_TYPES, IntakeError
 from reviewer.jobs import enqueue, submission_status
 from reviewer.rubric import RubricError
-from reviewer.service import Item
+from reviewer.service import Item, NotFound, decide, final_view, get_review
 from reviewer.web.dependencies import (
     check_csrf,
     csrf_token,
@@ -21,6 +21,7 @@ from reviewer.web.dependencies import (
     get_context,
     get_store,
 )
+from reviewer.web.highlight import highlighted_lines
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
@@ -107,4 +108,84 @@ def my_reviews(request: Request, user: Annotated[dict, Depends(current_user)], s
     ids = [r["id"] for r in store.db.query(
         """SELECT s.id FROM submissions s JOIN people p ON p.id = s.person_id
            WHERE p.email = ? ORDER BY s.id DESC""", [user["email"]])]
-    return render(request, "my.html", user=user, submissions=[submission_status(store, i) for i in ids])
+    ctx = request.app.state.context
+    statuses = {}
+    for i in ids:
+        for a in submission_status(store, i).artifacts:
+            if a.review_id:
+                r = get_review(store, ctx, a.review_id)
+                released = r.status == "released" or (ctx.settings.auto_release and r.status == "auto_ok")
+                statuses[a.review_id] = "released" if released else \
+                    "more evidence requested" if r.status == "evidence_requested" else "awaiting coach"
+    return render(request, "my.html", user=user, submissions=[submission_status(store, i) for i in ids],
+                  statuses=statuses)
+
+
+def require_coach(user: Annotated[dict, Depends(current_user)]) -> dict:
+    if user["role"] not in ("coach", "admin"):
+        raise HTTPException(status_code=403, detail="coaches only")
+    return user
+
+
+def latest_review_ids(store) -> list[int]:
+    return [r["id"] for r in store.db.query("SELECT max(id) AS id FROM reviews GROUP BY artifact_id")]
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], store=Depends(get_store),
+          ctx=Depends(get_context), flag: str | None = None, role: str | None = None, team: str | None = None,
+          level: int | None = None):
+    """Reviews awaiting a human: flagged first, by flag severity, then oldest first."""
+    open_reviews = []
+    for rid in latest_review_ids(store):
+        r = get_review(store, ctx, rid)
+        if r.status == "released":
+            continue
+        open_reviews.append((r, (store.person(r.person) or {}).get("team") if r.person else None))
+    counts = {"open": len(open_reviews), "flagged": sum(1 for r, _ in open_reviews if r.flags)}
+    shown = [(r, t) for r, t in open_reviews
+             if (not flag or flag in {f.kind for f in r.flags}) and (not role or r.role == role)
+             and (not team or t == team) and (level is None or r.level == level)]
+    shown.sort(key=lambda rt: (-max((f.severity for f in rt[0].flags), default=0), rt[0].created_at))
+    kinds = sorted({f.kind for r, _ in open_reviews for f in r.flags})
+    return render(request, "queue.html", user=coach, rows=shown, counts=counts, kinds=kinds, roles=ctx.roles.roles,
+                  filters={"flag": flag, "role": role, "team": team, "level": level})
+
+
+@router.get("/reviews/{review_id}", response_class=HTMLResponse)
+def review_page(review_id: int, request: Request, user: Annotated[dict, Depends(current_user)],
+                store=Depends(get_store), ctx=Depends(get_context)):
+    try:
+        review = get_review(store, ctx, review_id)
+    except NotFound:
+        raise HTTPException(status_code=404, detail="no such review") from None
+    row = store.review_row(review_id)
+    spans = [(e.start, e.end) for e in review.evidence if e.verified]
+    lines = highlighted_lines(row["text"], spans)
+    if user["role"] in ("coach", "admin"):
+        samples = list(store.db.query("SELECT * FROM judge_samples WHERE review_id = ? ORDER BY id", [review_id]))
+        return render(request, "review_coach.html", user=user, r=review, final=final_view(store, ctx, review_id),
+                      lines=lines, samples=samples, decisions=row["decisions"], rubric=ctx.rubric,
+                      target=(ctx.roles.get(review.role) or None))
+    visible = review.status == "released" or (ctx.settings.auto_release and review.status == "auto_ok")
+    if review.person != user["email"] or not visible:
+        raise HTTPException(status_code=404, detail="no such review")  # the same answer for others' and unreleased
+    requests = [d["reason"] for d in row["decisions"] if d["action"] == "request_evidence"]
+    return render(request, "review_employee.html", user=user, r=final_view(store, ctx, review_id), lines=lines,
+                  rubric=ctx.rubric, requests=requests)
+
+
+@router.post("/reviews/{review_id}/decide")
+def decide_page(review_id: int, request: Request, coach: Annotated[dict, Depends(require_coach)],
+                action: Annotated[str, Form()], csrf: Annotated[str, Form()],
+                level: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+                summary: Annotated[str, Form()] = "", store=Depends(get_store), ctx=Depends(get_context)):
+    check_csrf(request, csrf)
+    try:
+        decide(store, ctx, review_id, actor=coach["email"], action=action,
+               level=int(level) if level.strip().isdigit() else None, reason=reason, summary=summary)
+    except NotFound:
+        raise HTTPException(status_code=404, detail="no such review") from None
+    except ValueError as e:
+        raise HTTPException(status_code=422, detail=str(e)) from None
+    return RedirectResponse(f"/reviews/{review_id}", status_code=303)
