@@ -217,3 +217,19 @@ def final_view(store: Store, ctx: Context, review_id: int) -> Review:
             "level": level, "level_name": updates["level_name"], "gap": role.target - level if role else None,
             "summary": summary_text(ctx.rubric, level, review.role, role, review.insufficient_evidence)})
     return review.model_copy(update=updates)
+
+
+def submission_owner(store: Store, submission_id: int) -> str | None:
+    row = store.db.execute("""SELECT p.email FROM submissions s LEFT JOIN people p ON p.id = s.person_id
+                              WHERE s.id = ?""", [submission_id]).fetchone()
+    return row[0] if row else None
+
+
+def visible_to_employee(store: Store, ctx: Context, review_id: int, email: str) -> Review:
+    """The employee's own review once released (or auto-released); NotFound for anything else,
+    so other people's reviews and unreleased ones look alike."""
+    review = get_review(store, ctx, review_id)
+    released = review.status == "released" or (ctx.settings.auto_release and review.status == "auto_ok")
+    if review.person != email or not released:
+        raise NotFound(f"no review {review_id}")
+    return final_view(store, ctx, review_id)

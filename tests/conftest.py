@@ -85,10 +85,16 @@ class LiveServer:
 
 @pytest.fixture
 def live_api(settings):
+    """An HTTP client for the JSON API, signed in with a coach's API token."""
+    from reviewer.accounts import create_user, issue_token
     from reviewer.web.app import create_app
 
+    store = Store(settings.db)
+    create_user(store, "coach@example.com", "coach", "coach-password")
+    token = issue_token(store, "coach@example.com")
+    store.close()
     with LiveServer(create_app(settings)) as server:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
             yield client
 
 

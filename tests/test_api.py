@@ -108,3 +108,38 @@ def test_submissions_are_accepted_at_once_and_scored_in_the_background(live_api)
     bad = live_api.post("/api/submissions", json={"artifacts": [{"text": CREW}, {"text": ""}]})
     assert bad.status_code == 422 and "empty" in bad.json()["detail"]
     assert live_api.post("/api/submissions", json={"artifacts": []}).status_code == 422
+
+
+def test_the_api_needs_a_token_and_employees_see_only_their_released_reviews(live_api, settings):
+    import httpx
+
+    from reviewer.accounts import create_user, issue_token
+    from reviewer.pipeline import load_context
+    from reviewer.service import decide
+
+    store = Store(settings.db)
+    for email in ("emp@example.com", "other@example.com"):
+        create_user(store, email, "employee", "long enough pw")
+    emp = {"Authorization": f"Bearer {issue_token(store, 'emp@example.com')}"}
+    other = {"Authorization": f"Bearer {issue_token(store, 'other@example.com')}"}
+    base = str(live_api.base_url)
+    assert httpx.get(base + "/api/reviews/1").status_code == 401
+    assert httpx.get(base + "/api/reviews/1", headers={"Authorization": "Bearer rvw_wrong"}).status_code == 401
+    assert httpx.post(base + "/api/reviews", json={"text": CREW}, headers=emp).status_code == 403
+    r = httpx.post(base + "/api/submissions", json={"artifacts": [{"text": CREW}], "person": "someone@example.com"},
+                   headers=emp)
+    assert r.status_code == 202
+    sub = r.json()["id"]
+    assert httpx.get(f"{base}/api/submissions/{sub}", headers=other).status_code == 404
+    import time
+    deadline = time.monotonic() + 30
+    while (state := httpx.get(f"{base}/api/submissions/{sub}", headers=emp).json()["artifacts"][0])["state"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    review_id = state["review_id"]
+    assert httpx.get(f"{base}/api/reviews/{review_id}", headers=emp).status_code == 404  # not released yet
+    decide(store, load_context(settings), review_id, actor="coach@example.com", action="release")
+    mine = httpx.get(f"{base}/api/reviews/{review_id}", headers=emp)
+    assert mine.status_code == 200 and mine.json()["person"] == "emp@example.com"  # submitted as themselves
+    assert httpx.get(f"{base}/api/reviews/{review_id}", headers=other).status_code == 404
+    assert live_api.get(f"/api/reviews/{review_id}").status_code == 200  # coaches see everything

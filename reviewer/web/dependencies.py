@@ -47,3 +47,24 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, token: str) -> None:
     if not token or not secrets.compare_digest(token, request.session.get("csrf", "")):
         raise HTTPException(status_code=403, detail="the form expired or did not come from this site; reload and retry")
+
+
+def api_user(request: Request, store: Store = Depends(get_store)) -> dict:
+    """The caller of a JSON endpoint: an API token (Authorization: Bearer ...) or the browser session."""
+    from reviewer.accounts import user_for_token
+
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        user = user_for_token(store, header[7:].strip())
+    else:
+        email = request.session.get("user")
+        user = store.user(email) if email else None
+    if user is None:
+        raise HTTPException(status_code=401, detail="sign in or send an API token: Authorization: Bearer <token> "
+                                                    "(reviewer user token EMAIL makes one)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def is_coach(user: dict) -> bool:
+    return user["role"] in ("coach", "admin")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 
 from reviewer.jobs import enqueue, submission_status
 from reviewer.pipeline import Context
@@ -15,61 +15,90 @@ from reviewer.schemas import (
     SubmissionRequest,
     SubmissionStatus,
 )
-from reviewer.service import Item, get_review, person_portfolio, submit
+from reviewer.service import (
+    Item,
+    NotFound,
+    get_review,
+    person_portfolio,
+    submission_owner,
+    submit,
+    visible_to_employee,
+)
 from reviewer.store import Store
-from reviewer.web.dependencies import get_context, get_store
+from reviewer.web.dependencies import api_user, get_context, get_store, is_coach
 
 router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(get_store)]
 ContextDep = Annotated[Context, Depends(get_context)]
+UserDep = Annotated[dict, Depends(api_user)]
+
+
+def coach_only(user: dict) -> None:
+    if not is_coach(user):
+        raise HTTPException(status_code=403, detail="coaches and admins only; employees submit through "
+                                                    "POST /api/submissions and read released reviews")
+
+
+def person_for(user: dict, requested: str | None) -> str:
+    """Employees submit as themselves; coaches and admins may submit on someone's behalf."""
+    return (requested or user["email"]) if is_coach(user) else user["email"]
 
 
 @router.post("/reviews", status_code=201, response_model=Review,
              responses={400: {"description": "malformed JSON"}, 413: {"description": "body too large"},
                         422: {"description": "empty, binary, oversized or otherwise unusable artifact"}})
-def create_review(body: ReviewRequest, store: StoreDep, ctx: ContextDep) -> Review:
-    """Score one artifact (text pasted as JSON) and store the review."""
+def create_review(body: ReviewRequest, store: StoreDep, ctx: ContextDep, user: UserDep) -> Review:
+    """Score one artifact (text pasted as JSON) at once and store the review (coaches and admins)."""
+    coach_only(user)
     [review_id] = submit(store, ctx, [Item(data=body.text, type=body.type)], person=body.person,
-                         role=body.role, note=body.note, channel="api")
+                         role=body.role, note=body.note, channel="api", actor=user["email"])
     return get_review(store, ctx, review_id)
 
 
 @router.post("/reviews/upload", status_code=201, response_model=Review)
 def upload_review(file: Annotated[UploadFile, File(description="the artifact file")], store: StoreDep,
-                  ctx: ContextDep, type: Annotated[str | None, Form()] = None,
+                  ctx: ContextDep, user: UserDep, type: Annotated[str | None, Form()] = None,
                   role: Annotated[str | None, Form()] = None, person: Annotated[str | None, Form()] = None,
                   note: Annotated[str | None, Form(max_length=2000)] = None) -> Review:
-    """Score one uploaded artifact file (multipart form) and store the review."""
+    """Score one uploaded artifact file (multipart form) at once and store the review (coaches and admins)."""
+    coach_only(user)
     data = file.file.read(ctx.settings.max_bytes + 1)
     [review_id] = submit(store, ctx, [Item(data=data, type=type)], person=person, role=role, note=note,
-                         channel="api")
+                         channel="api", actor=user["email"])
     return get_review(store, ctx, review_id)
 
 
 @router.post("/submissions", status_code=202, response_model=SubmissionStatus)
-def create_submission(body: SubmissionRequest, request: Request, store: StoreDep, ctx: ContextDep) -> SubmissionStatus:
+def create_submission(body: SubmissionRequest, request: Request, store: StoreDep, ctx: ContextDep,
+                      user: UserDep) -> SubmissionStatus:
     """Accept one or more artifacts at once and score them in the durable background queue;
     poll GET /api/submissions/{id} for the state of each."""
     submission_id, _ = enqueue(store, ctx, [Item(data=a.text, type=a.type) for a in body.artifacts],
-                               person=body.person, role=body.role, team=body.team, note=body.note, channel="api",
-                               actor=body.person or "anonymous")
+                               person=person_for(user, body.person), role=body.role, team=body.team,
+                               note=body.note, channel="api", actor=user["email"])
     request.app.state.worker.wake.set()
     return submission_status(store, submission_id)
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionStatus)
-def read_submission(submission_id: int, store: StoreDep) -> SubmissionStatus:
+def read_submission(submission_id: int, store: StoreDep, user: UserDep) -> SubmissionStatus:
+    if not is_coach(user) and submission_owner(store, submission_id) != user["email"]:
+        raise NotFound(f"no submission {submission_id}")
     return submission_status(store, submission_id)
 
 
 @router.get("/reviews/{review_id}", response_model=Review)
-def read_review(review_id: int, store: StoreDep, ctx: ContextDep) -> Review:
-    return get_review(store, ctx, review_id)
+def read_review(review_id: int, store: StoreDep, ctx: ContextDep, user: UserDep) -> Review:
+    """Coaches see every review; employees their own once released, with the coach's decisions applied."""
+    if is_coach(user):
+        return get_review(store, ctx, review_id)
+    return visible_to_employee(store, ctx, review_id, user["email"])
 
 
 @router.get("/people/{email}/portfolio", response_model=PortfolioEstimate)
-def read_portfolio(email: str, store: StoreDep, ctx: ContextDep) -> PortfolioEstimate:
-    """The person's level from all their reviewed artifacts, under the rubric's portfolio rule."""
+def read_portfolio(email: str, store: StoreDep, ctx: ContextDep, user: UserDep) -> PortfolioEstimate:
+    """The person's level from all their reviewed artifacts, under the rubric's portfolio rule (coaches)."""
+    coach_only(user)
     return person_portfolio(store, ctx, email)
 
 

@@ -13,7 +13,14 @@ from reviewer.accounts import authenticate
 from reviewer.intake import ARTIFACT_TYPES, IntakeError
 from reviewer.jobs import enqueue, submission_status
 from reviewer.rubric import RubricError
-from reviewer.service import Item, NotFound, decide, final_view, get_review
+from reviewer.service import (
+    Item,
+    NotFound,
+    decide,
+    final_view,
+    get_review,
+    visible_to_employee,
+)
 from reviewer.web.dependencies import (
     check_csrf,
     csrf_token,
@@ -167,12 +174,13 @@ def review_page(review_id: int, request: Request, user: Annotated[dict, Depends(
         return render(request, "review_coach.html", user=user, r=review, final=final_view(store, ctx, review_id),
                       lines=lines, samples=samples, decisions=row["decisions"], rubric=ctx.rubric,
                       target=(ctx.roles.get(review.role) or None))
-    visible = review.status == "released" or (ctx.settings.auto_release and review.status == "auto_ok")
-    if review.person != user["email"] or not visible:
-        raise HTTPException(status_code=404, detail="no such review")  # the same answer for others' and unreleased
+    try:
+        final = visible_to_employee(store, ctx, review_id, user["email"])
+    except NotFound:
+        raise HTTPException(status_code=404, detail="no such review") from None
     requests = [d["reason"] for d in row["decisions"] if d["action"] == "request_evidence"]
-    return render(request, "review_employee.html", user=user, r=final_view(store, ctx, review_id), lines=lines,
-                  rubric=ctx.rubric, requests=requests)
+    return render(request, "review_employee.html", user=user, r=final, lines=lines, rubric=ctx.rubric,
+                  requests=requests)
 
 
 @router.post("/reviews/{review_id}/decide")
