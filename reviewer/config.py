@@ -53,6 +53,8 @@ class Settings(BaseSettings):
                                        "made once and kept beside the database when not set")
     auto_release: bool = Field(default=False, description="show unflagged (auto_ok) reviews to employees "
                                                            "without waiting for a coach")
+    trusted_header: str | None = Field(default=None, description="behind a company SSO proxy only: the request "
+                                       "header holding the signed-in user's email (e.g. X-Forwarded-Email); off when unset")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

@@ -28,10 +28,23 @@ class LoginRequired(Exception):
     """The page needs a signed-in user (answered with a redirect to /login)."""
 
 
+def header_user(request: Request, store: Store) -> dict | None:
+    """In trusted-header mode, the proxy's signed-in user (an employee account on first sight)."""
+    from reviewer.accounts import create_user, new_password
+
+    header = request.app.state.context.settings.trusted_header
+    email = (request.headers.get(header, "") if header else "").strip().lower()
+    if not email:
+        return None
+    if store.user(email) is None:
+        create_user(store, email, "employee", new_password())  # never used: the proxy authenticates
+    return store.user(email)
+
+
 def current_user(request: Request, store: Store = Depends(get_store)) -> dict:
-    """The signed-in user of this browser session."""
+    """The signed-in user: the trusted proxy header when that mode is on, else the browser session."""
     email = request.session.get("user")
-    user = store.user(email) if email else None
+    user = header_user(request, store) or (store.user(email) if email else None)
     if user is None:
         raise LoginRequired()
     return user
@@ -58,7 +71,7 @@ def api_user(request: Request, store: Store = Depends(get_store)) -> dict:
         user = user_for_token(store, header[7:].strip())
     else:
         email = request.session.get("user")
-        user = store.user(email) if email else None
+        user = header_user(request, store) or (store.user(email) if email else None)
     if user is None:
         raise HTTPException(status_code=401, detail="sign in or send an API token: Authorization: Bearer <token> "
                                                     "(reviewer user token EMAIL makes one)",

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from reviewer.accounts import authenticate
+from reviewer.accounts import (
+    ROLES,
+    AccountError,
+    authenticate,
+    create_user,
+    new_password,
+)
 from reviewer.intake import ARTIFACT_TYPES, IntakeError
 from reviewer.jobs import enqueue, submission_status
 from reviewer.rubric import RubricError
@@ -197,3 +203,33 @@ def decide_page(review_id: int, request: Request, coach: Annotated[dict, Depends
     except ValueError as e:
         raise HTTPException(status_code=422, detail=str(e)) from None
     return RedirectResponse(f"/reviews/{review_id}", status_code=303)
+
+
+def require_admin(user: Annotated[dict, Depends(current_user)]) -> dict:
+    if user["role"] != "admin":
+        raise HTTPException(status_code=403, detail="admins only")
+    return user
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, admin: Annotated[dict, Depends(require_admin)], store=Depends(get_store)):
+    users = list(store.db.query("SELECT email, role, team, created_at FROM users ORDER BY email"))
+    return render(request, "users.html", user=admin, users=users, roles=ROLES)
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+def add_user(request: Request, admin: Annotated[dict, Depends(require_admin)], email: Annotated[str, Form()],
+             role: Annotated[str, Form()], csrf: Annotated[str, Form()], team: Annotated[str, Form()] = "",
+             store=Depends(get_store)):
+    check_csrf(request, csrf)
+    password = new_password()
+    values = {}
+    try:
+        create_user(store, email, role, password, team.strip() or None)
+        store.audit(admin["email"], "user_add_web", "user", store.user(email.strip().lower())["id"], role=role)
+        values["created"] = (email.strip().lower(), password)
+    except AccountError as e:
+        values["error"] = str(e)
+    users = list(store.db.query("SELECT email, role, team, created_at FROM users ORDER BY email"))
+    return render(request, "users.html", status_code=422 if "error" in values else 200, user=admin, users=users,
+                  roles=ROLES, **values)
