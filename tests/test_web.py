@@ -113,6 +113,10 @@ def test_coach_overrides_and_releases_and_the_employee_reads_it(site, browser):
     coach.click("text=#1")
     assert "{{ 7*7 }}" in coach.inner_text("pre.artifact") and "<script>" in coach.inner_text("pre.artifact")
     coach.screenshot(path=str(SHOTS / "coach-review.png"), full_page=True)
+    coach.fill("#ereason", "please add the transcript where you used this")
+    coach.click("#request")
+    ana.goto(site + "/my")
+    assert "your coach asks for more evidence: please add the transcript where you used this" in ana.inner_text("main")
     coach.click("#override")  # the reason is required: the browser refuses the empty form
     assert "override" not in coach.inner_text("main").split("Decisions")[1].split("Override level")[0]
     coach.select_option("#olevel", "2")

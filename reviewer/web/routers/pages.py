@@ -128,8 +128,11 @@ def my_reviews(request: Request, user: Annotated[dict, Depends(current_user)], s
             if a.review_id:
                 r = get_review(store, ctx, a.review_id)
                 released = r.status == "released" or (ctx.settings.auto_release and r.status == "auto_ok")
+                asks = [d["reason"] for d in store.review_row(a.review_id)["decisions"]
+                        if d["action"] == "request_evidence"]
                 statuses[a.review_id] = "released" if released else \
-                    "more evidence requested" if r.status == "evidence_requested" else "awaiting coach"
+                    f"your coach asks for more evidence: {asks[-1]}" if r.status == "evidence_requested" \
+                    else "awaiting coach"
     return render(request, "my.html", user=user, submissions=[submission_status(store, i) for i in ids],
                   statuses=statuses)
 
