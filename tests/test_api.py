@@ -124,6 +124,7 @@ def test_the_api_needs_a_token_and_employees_see_only_their_released_reviews(liv
     other = {"Authorization": f"Bearer {issue_token(store, 'other@example.com')}"}
     base = str(live_api.base_url)
     assert httpx.get(base + "/api/reviews/1").status_code == 401
+    assert "HTTPBearer" in httpx.get(base + "/openapi.json").json()["components"]["securitySchemes"]
     assert httpx.get(base + "/api/reviews/1", headers={"Authorization": "Bearer rvw_wrong"}).status_code == 401
     assert httpx.post(base + "/api/reviews", json={"text": CREW}, headers=emp).status_code == 403
     r = httpx.post(base + "/api/submissions", json={"artifacts": [{"text": CREW}], "person": "someone@example.com"},

@@ -57,6 +57,7 @@ def test_an_employee_submits_two_artifacts_and_follows_them(site, browser):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(site + "/my")
     assert page.url.endswith("/login")  # pages need a signed-in user
+    page.screenshot(path=str(SHOTS / "login.png"), full_page=True)
     sign_in(page, site, "ana@example.com", "wrong-password")
     assert "Wrong email or password." in page.inner_text("[role=alert]")
     sign_in(page, site, "ana@example.com", "ana-password-1")

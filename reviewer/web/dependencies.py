@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterator
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from reviewer.pipeline import Context
 from reviewer.store import Store
@@ -62,13 +63,16 @@ def check_csrf(request: Request, token: str) -> None:
         raise HTTPException(status_code=403, detail="the form expired or did not come from this site; reload and retry")
 
 
-def api_user(request: Request, store: Store = Depends(get_store)) -> dict:
+bearer = HTTPBearer(auto_error=False, description="an API token from `reviewer user token EMAIL`")
+
+
+def api_user(request: Request, store: Store = Depends(get_store),
+             credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
     """The caller of a JSON endpoint: an API token (Authorization: Bearer ...) or the browser session."""
     from reviewer.accounts import user_for_token
 
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        user = user_for_token(store, header[7:].strip())
+    if credentials is not None:
+        user = user_for_token(store, credentials.credentials)
     else:
         email = request.session.get("user")
         user = header_user(request, store) or (store.user(email) if email else None)
