@@ -26,7 +26,7 @@ test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -m "not local_llm"
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .hypothesis .llm eval-report
+	rm -rf $(VENV) data .pytest_cache .hypothesis .llm eval-report test-output
 
 bench: $(STAMP)
 	$(BIN)/python -m reviewer.benchmark
