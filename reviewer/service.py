@@ -225,11 +225,15 @@ def submission_owner(store: Store, submission_id: int) -> str | None:
     return row[0] if row else None
 
 
+def is_released(review: Review, ctx: Context) -> bool:
+    """Released by a coach, or unflagged under an organisation's auto-release."""
+    return review.status == "released" or (ctx.settings.auto_release and review.status == "auto_ok")
+
+
 def visible_to_employee(store: Store, ctx: Context, review_id: int, email: str) -> Review:
     """The employee's own review once released (or auto-released); NotFound for anything else,
     so other people's reviews and unreleased ones look alike."""
     review = get_review(store, ctx, review_id)
-    released = review.status == "released" or (ctx.settings.auto_release and review.status == "auto_ok")
-    if review.person != email or not released:
+    if review.person != email or not is_released(review, ctx):
         raise NotFound(f"no review {review_id}")
     return final_view(store, ctx, review_id)

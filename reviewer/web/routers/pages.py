@@ -25,6 +25,7 @@ from reviewer.service import (
     decide,
     final_view,
     get_review,
+    is_released,
     visible_to_employee,
 )
 from reviewer.web.dependencies import (
@@ -117,24 +118,18 @@ async def submit(request: Request, user: Annotated[dict, Depends(current_user)],
 
 
 @router.get("/my", response_class=HTMLResponse)
-def my_reviews(request: Request, user: Annotated[dict, Depends(current_user)], store=Depends(get_store)):
-    ids = [r["id"] for r in store.db.query(
+def my_reviews(request: Request, user: Annotated[dict, Depends(current_user)], store=Depends(get_store),
+               ctx=Depends(get_context)):
+    submissions = [submission_status(store, r["id"]) for r in store.db.query(
         """SELECT s.id FROM submissions s JOIN people p ON p.id = s.person_id
            WHERE p.email = ? ORDER BY s.id DESC""", [user["email"]])]
-    ctx = request.app.state.context
     statuses = {}
-    for i in ids:
-        for a in submission_status(store, i).artifacts:
-            if a.review_id:
-                r = get_review(store, ctx, a.review_id)
-                released = r.status == "released" or (ctx.settings.auto_release and r.status == "auto_ok")
-                asks = [d["reason"] for d in store.review_row(a.review_id)["decisions"]
-                        if d["action"] == "request_evidence"]
-                statuses[a.review_id] = "released" if released else \
-                    f"your coach asks for more evidence: {asks[-1]}" if r.status == "evidence_requested" \
-                    else "awaiting coach"
-    return render(request, "my.html", user=user, submissions=[submission_status(store, i) for i in ids],
-                  statuses=statuses)
+    for a in (a for sub in submissions for a in sub.artifacts if a.review_id):
+        r = get_review(store, ctx, a.review_id)
+        asks = [d["reason"] for d in store.review_row(a.review_id)["decisions"] if d["action"] == "request_evidence"]
+        statuses[a.review_id] = "released" if is_released(r, ctx) else \
+            f"your coach asks for more evidence: {asks[-1]}" if r.status == "evidence_requested" else "awaiting coach"
+    return render(request, "my.html", user=user, submissions=submissions, statuses=statuses)
 
 
 def require_coach(user: Annotated[dict, Depends(current_user)]) -> dict:
