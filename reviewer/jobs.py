@@ -4,14 +4,18 @@ queue when the worker starts."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 
-from reviewer.intake import parse_structured
-from reviewer.pipeline import Context, PreparedArtifact, assess_prepared, prepare
+from reviewer.pipeline import Context, prepare
 from reviewer.schemas import ArtifactState, SubmissionStatus
-from reviewer.service import Item, NotFound, store_review, store_submission
+from reviewer.service import (
+    Item,
+    NotFound,
+    assess_stored,
+    store_review,
+    store_submission,
+)
 from reviewer.store import Store, now
 
 MAX_ATTEMPTS = 3
@@ -64,12 +68,7 @@ def claim(store: Store) -> dict | None:
 def run(store: Store, ctx: Context, job: dict) -> None:
     """Score one claimed job; a failure goes back to the queue until MAX_ATTEMPTS, then `failed`."""
     try:
-        a = store.db["artifacts"].get(job["artifact_id"])
-        artifact = PreparedArtifact(text=a["text"], artifact_type=a["artifact_type"],
-                                    type_detected=bool(a["type_detected"]), fmt=a["fmt"],
-                                    sha256_original=a["sha256_original"], size_bytes=a["size_bytes"],
-                                    redactions=json.loads(a["redactions"] or "{}"))
-        assessment = assess_prepared(artifact, parse_structured(a["text"])[1], job["role"], ctx)
+        assessment = assess_stored(store, ctx, job["artifact_id"], job["role"])
         target = ctx.roles.require(job["role"]).target if job["role"] else None
         with store.transaction():
             review_id = store_review(store, ctx, job["artifact_id"], assessment, target, job["actor"] or "worker")

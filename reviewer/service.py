@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pydantic import BaseModel
 
 from reviewer.aggregate import ArtifactResult, portfolio
@@ -74,6 +76,14 @@ def submit(store: Store, ctx: Context, items: list[Item], *, person: str | None 
                                             team=team, note=note, channel=channel, actor=actor)
         return [store_review(store, ctx, artifact_id, a, target, actor)
                 for artifact_id, a in zip(artifact_ids, assessments)]
+
+
+def assess_stored(store: Store, ctx: Context, artifact_id: int, role: str | None) -> Assessment:
+    """Score an artifact already in the store (its redacted text) under ctx's rubric and judge."""
+    row = store.db["artifacts"].get(artifact_id)
+    artifact = PreparedArtifact(**{k: row[k] for k in PreparedArtifact.model_fields if k != "redactions"},
+                                redactions=json.loads(row["redactions"] or "{}"))
+    return assess_prepared(artifact, parse_structured(artifact.text)[1], role, ctx)
 
 
 def store_review(store: Store, ctx: Context, artifact_id: int, a: Assessment, target: int | None, actor: str,
@@ -158,11 +168,7 @@ def rescore_all(store: Store, ctx: Context, *, write: bool, actor: str, only_fla
         row = store.review_row(review_id)
         if only_flag and only_flag not in {f.kind for f in row["flags"]}:
             continue
-        artifact = PreparedArtifact(text=row["text"], artifact_type=row["artifact_type"],
-                                    type_detected=row["type_detected"], fmt=row["fmt"],
-                                    sha256_original=row["sha256_original"], size_bytes=row["size_bytes"],
-                                    redactions=row["redactions"])
-        a = assess_prepared(artifact, parse_structured(row["text"])[1], row["role"], ctx)
+        a = assess_stored(store, ctx, row["artifact_id"], row["role"])
         change = Rescore(review_id=review_id, person=row["person"], artifact_type=row["artifact_type"],
                          old_level=row["level"], new_level=a.judgement.level)
         if write:

@@ -47,7 +47,7 @@ def test_a_failing_job_is_retried_then_parked_with_its_error(store, ctx, monkeyp
     def boom(*args, **kwargs):
         raise RuntimeError("judge crashed")
 
-    monkeypatch.setattr(jobs, "assess_prepared", boom)
+    monkeypatch.setattr(jobs, "assess_stored", boom)
     assert jobs.drain(store, ctx) == jobs.MAX_ATTEMPTS
     [row] = store.db.query("SELECT * FROM jobs")
     assert row["state"] == "failed" and row["error"] == "RuntimeError: judge crashed"
