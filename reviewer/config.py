@@ -6,6 +6,7 @@ Precedence: explicit arguments (CLI options), then environment, then the config 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Literal
@@ -55,6 +56,16 @@ class Settings(BaseSettings):
                                                            "without waiting for a coach")
     trusted_header: str | None = Field(default=None, description="behind a company SSO proxy only: the request "
                                        "header holding the signed-in user's email (e.g. X-Forwarded-Email); off when unset")
+    workers: int = Field(default=1, ge=0, le=32, description="scoring worker processes `serve` starts "
+                         "(0: none; run `reviewer worker` yourself)")
+    busy_timeout: float = Field(default=5.0, gt=0, description="seconds a write waits for the database lock "
+                                "before the request answers 503 with Retry-After")
+    job_lease: float = Field(default=60.0, gt=0, description="seconds a worker holds a job without renewing "
+                             "its lease; a dead worker's job is taken again after this")
+    job_timeout: float = Field(default=300.0, gt=0, description="seconds one artifact may take to score "
+                               "before its job records an error")
+    llm_wait: float = Field(default=900.0, ge=0, description="seconds a queued review waits (retrying with "
+                            "backoff) for a model to answer before the rules judge scores it, flagged llm_unavailable")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 
@@ -93,3 +104,14 @@ def load_settings(**overrides) -> Settings:
         raise ConfigError(f"judge {settings.judge!r} needs a model: set REVIEWER_MODEL (or --model), "
                           f"`models:` in {config_file()}" + (", and `jury:` for a jury" if settings.judge == "jury" else ""))
     return settings
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment variables that give a child process (a worker) exactly these settings: every
+    REVIEWER_* variable of this process replaced, the config file switched off."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWER_")}
+    for name, value in settings.model_dump(mode="json", exclude={"session_secret"}).items():
+        if value is not None:
+            env[f"REVIEWER_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    env["REVIEWER_CONFIG"] = os.devnull
+    return env

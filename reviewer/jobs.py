@@ -1,41 +1,77 @@
-"""The durable scoring queue: accepted artifacts are stored at once with a queued job, and a
-worker scores them. A crash or restart loses nothing: jobs caught mid-scoring go back to the
-queue when the worker starts."""
+"""The durable scoring queue: accepted artifacts are stored at once with a queued job; worker
+processes (reviewer.worker) claim jobs with leases and score them.
+
+- A claim is a lease: the job is the worker's until `lease_until`, which the worker extends
+  while it scores. A job whose worker died is taken again once its lease has expired, never
+  while the lease is live, so a second worker starting up does not steal it.
+- A review is stored only by the worker still holding the lease, in the same transaction that
+  marks the job done: a job is scored once even when a slow worker lost its lease.
+- Failures are classified: transient ones (a busy database, no model answering) go back to the
+  queue with exponential backoff; a scoring error is tried MAX_ATTEMPTS times; a job over the
+  time budget is parked at once. Parked (`failed`) jobs are listed by `reviewer jobs` and put
+  back with `reviewer jobs retry`. Nothing accepted is ever deleted.
+"""
 
 from __future__ import annotations
 
-import logging
-import threading
+import sys
+import time
+
+from pydantic import BaseModel
 
 from reviewer.pipeline import Context, prepare
 from reviewer.schemas import ArtifactState, SubmissionStatus
-from reviewer.service import (
-    Item,
-    NotFound,
-    assess_stored,
-    store_review,
-    store_submission,
-)
+from reviewer.service import Item, NotFound, idempotent_replay, store_submission
 from reviewer.store import Store, now
 
-MAX_ATTEMPTS = 3
-log = logging.getLogger("reviewer.jobs")
+MAX_ATTEMPTS = 3  # scoring errors: a bug or an artifact the judge cannot handle
+MAX_TRANSIENT_ATTEMPTS = 10  # busy database, lost workers: worth waiting for
+BACKOFF_BASE, BACKOFF_CAP = 2.0, 120.0  # seconds before retry n: base * 2^(n-1), capped
+STATES = ("queued", "scoring", "done", "failed")
+
+
+class Job(BaseModel):
+    id: int
+    artifact_id: int
+    role: str | None
+    actor: str | None
+    attempts: int
+    created_at: str
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait before the next try after `attempts` tries."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
 
 
 def enqueue(store: Store, ctx: Context, items: list[Item], *, person: str | None, role: str | None,
-            team: str | None, note: str | None, channel: str, actor: str) -> tuple[int, list[int]]:
+            team: str | None, note: str | None, channel: str, actor: str,
+            idempotency: tuple[str, str] | None = None) -> tuple[int, list[int]]:
     """Check every artifact, then store them with one queued job each, in one transaction (an
     accepted artifact always has its job); returns (submission id, job ids). One bad artifact
-    refuses the whole submission with its message."""
+    refuses the whole submission with its message. With `idempotency` (key, request hash), a
+    repeated request returns the first one's submission instead of storing it again."""
     ctx.roles.require(role)
     prepared = [prepare(item.data, item.type, ctx.settings.max_bytes)[0] for item in items]
     with store.transaction():
+        if idempotency and (earlier := idempotent_replay(store, actor, *idempotency)):
+            return earlier["submission_id"], job_ids_of(store, earlier["submission_id"])
         submission_id, artifact_ids = store_submission(store, prepared, person=person, role=role, team=team,
                                                        note=note, channel=channel, actor=actor)
-        job_ids = [store.db["jobs"].insert({"artifact_id": artifact_id, "role": role, "actor": actor,
-                                            "state": "queued", "attempts": 0, "created_at": now(),
-                                            "updated_at": now()}).last_pk for artifact_id in artifact_ids]
+        stamp, t = now(), time.time()
+        job_ids = [store.conn.execute(
+            """INSERT INTO jobs (artifact_id, role, actor, state, attempts, not_before, created_at, updated_at)
+               VALUES (?, ?, ?, 'queued', 0, ?, ?, ?)""", [artifact_id, role, actor, t, stamp, stamp]).lastrowid
+            for artifact_id in artifact_ids]
+        if idempotency:
+            store.remember_key(actor, *idempotency, submission_id=submission_id)
     return submission_id, job_ids
+
+
+def job_ids_of(store: Store, submission_id: int) -> list[int]:
+    return [r[0] for r in store.conn.execute(
+        "SELECT j.id FROM jobs j JOIN artifacts a ON a.id = j.artifact_id WHERE a.submission_id = ? ORDER BY j.id",
+        [submission_id])]
 
 
 def submission_status(store: Store, submission_id: int) -> SubmissionStatus:
@@ -48,74 +84,102 @@ def submission_status(store: Store, submission_id: int) -> SubmissionStatus:
     return SubmissionStatus(**sub[0], artifacts=[ArtifactState(**r) for r in rows])
 
 
-def requeue_interrupted(store: Store) -> int:
-    """Jobs left in `scoring` by a crash go back to the queue; returns how many."""
+def claim(store: Store, owner: str, lease: float) -> Job | None:
+    """Take the oldest job that is due: queued and past its backoff, or scoring under a lease
+    that has expired (its worker died). Atomic: two workers never hold the same job."""
+    t = time.time()
     with store.transaction():
-        return store.db.execute("UPDATE jobs SET state = 'queued', updated_at = ? WHERE state = 'scoring'",
-                                [now()]).rowcount
+        row = store.conn.execute(
+            """UPDATE jobs SET state = 'scoring', attempts = attempts + 1, lease_owner = ?, lease_until = ?,
+                              updated_at = ?
+               WHERE id = (SELECT id FROM jobs
+                           WHERE (state = 'queued' AND coalesce(not_before, 0) <= ?)
+                              OR (state = 'scoring' AND coalesce(lease_until, 0) < ? AND attempts < ?)
+                           ORDER BY id LIMIT 1)
+               RETURNING id, artifact_id, role, actor, attempts, created_at""",
+            [owner, t + lease, now(), t, t, MAX_TRANSIENT_ATTEMPTS]).fetchone()
+    return Job(**dict(zip(("id", "artifact_id", "role", "actor", "attempts", "created_at"), row))) if row else None
 
 
-def claim(store: Store) -> dict | None:
-    """Take the oldest queued job (atomically: two workers never take the same one)."""
+def extend(store: Store, job_id: int, owner: str, lease: float) -> bool:
+    """Renew a lease while scoring; False when the job is no longer this worker's."""
     with store.transaction():
-        row = store.db.execute(
-            """UPDATE jobs SET state = 'scoring', attempts = attempts + 1, updated_at = ?
-               WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1)
-               RETURNING id, artifact_id, role, actor, attempts""", [now()]).fetchone()
-    return dict(zip(("id", "artifact_id", "role", "actor", "attempts"), row)) if row else None
+        return store.conn.execute("UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'scoring'",
+                                  [time.time() + lease, job_id, owner]).rowcount == 1
 
 
-def run(store: Store, ctx: Context, job: dict) -> None:
-    """Score one claimed job; a failure goes back to the queue until MAX_ATTEMPTS, then `failed`."""
-    try:
-        assessment = assess_stored(store, ctx, job["artifact_id"], job["role"])
-        target = ctx.roles.require(job["role"]).target if job["role"] else None
-        with store.transaction():
-            review_id = store_review(store, ctx, job["artifact_id"], assessment, target, job["actor"] or "worker")
-            store.db.execute("UPDATE jobs SET state = 'done', review_id = ?, error = NULL, updated_at = ? WHERE id = ?",
-                             [review_id, now(), job["id"]])
-    except Exception as exc:  # the job must never vanish: record why and retry or park it
-        log.exception("job %s failed", job["id"])
-        state = "queued" if job["attempts"] < MAX_ATTEMPTS else "failed"
-        with store.transaction():
-            store.db.execute("UPDATE jobs SET state = ?, error = ?, updated_at = ? WHERE id = ?",
-                             [state, f"{type(exc).__name__}: {exc}"[:500], now(), job["id"]])
+def holds(store: Store, job_id: int, owner: str) -> bool:
+    """Whether `owner` still holds the job (call inside the transaction that acts on it)."""
+    return store.conn.execute("SELECT 1 FROM jobs WHERE id = ? AND lease_owner = ? AND state = 'scoring'",
+                              [job_id, owner]).fetchone() is not None
 
 
-def drain(store: Store, ctx: Context) -> int:
-    """Run queued jobs until none is left; returns how many ran."""
-    ran = 0
-    while (job := claim(store)) is not None:
-        run(store, ctx, job)
-        ran += 1
-    return ran
+def finish(store: Store, job_id: int, owner: str, review_id: int) -> None:
+    store.conn.execute("""UPDATE jobs SET state = 'done', review_id = ?, error = NULL, error_kind = NULL,
+                                          lease_owner = NULL, lease_until = NULL, updated_at = ?
+                          WHERE id = ? AND lease_owner = ?""", [review_id, now(), job_id, owner])
 
 
-class Worker:
-    """A background thread that drains the queue, waking when told or every `poll` seconds."""
+def fail(store: Store, job: Job, owner: str, kind: str, error: str) -> str:
+    """Record a failed try: back to the queue after a backoff while tries remain, else parked
+    as `failed`. kind: transient | error | timeout (parked at once: scoring the same text again
+    takes as long) | llm_wait (no model answered; the worker's deadline, not a count, ends the
+    wait). Returns the new state."""
+    limit = {"transient": MAX_TRANSIENT_ATTEMPTS, "error": MAX_ATTEMPTS, "timeout": 0, "llm_wait": sys.maxsize}[kind]
+    state = "queued" if job.attempts < limit else "failed"
+    with store.transaction():
+        store.conn.execute(
+            """UPDATE jobs SET state = ?, error = ?, error_kind = ?, not_before = ?, lease_owner = NULL,
+                              lease_until = NULL, updated_at = ?
+               WHERE id = ? AND lease_owner = ?""",
+            [state, error[:500], kind, time.time() + backoff(job.attempts), now(), job.id, owner])
+    return state
 
-    def __init__(self, ctx: Context, poll: float = 2.0):
-        self.ctx, self.poll = ctx, poll
-        self.wake, self.stopping = threading.Event(), threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="reviewer-worker", daemon=True)
 
-    def start(self) -> None:
-        store = Store(self.ctx.settings.db)
-        requeue_interrupted(store)
-        store.close()
-        self.thread.start()
+def release(store: Store, job_id: int, owner: str) -> bool:
+    """Give a job back untouched (a worker shutting down): queued again at once, the try not counted."""
+    with store.transaction():
+        return store.conn.execute(
+            """UPDATE jobs SET state = 'queued', attempts = max(0, attempts - 1), lease_owner = NULL,
+                              lease_until = NULL, not_before = ?, updated_at = ?
+               WHERE id = ? AND lease_owner = ? AND state = 'scoring'""",
+            [time.time(), now(), job_id, owner]).rowcount == 1
 
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
-        self.thread.join(timeout=30)
 
-    def _loop(self) -> None:
-        store = Store(self.ctx.settings.db)  # this thread's own connection
-        try:
-            while not self.stopping.is_set():
-                drain(store, self.ctx)
-                self.wake.wait(self.poll)
-                self.wake.clear()
-        finally:
-            store.close()
+def park_abandoned(store: Store) -> int:
+    """Jobs whose worker died MAX_TRANSIENT_ATTEMPTS times while scoring them (an artifact that
+    crashes the process) are parked instead of taken again; returns how many."""
+    with store.transaction():
+        return store.conn.execute(
+            """UPDATE jobs SET state = 'failed', error_kind = 'error', lease_owner = NULL, lease_until = NULL,
+                              error = 'its worker stopped ' || attempts || ' times while scoring it', updated_at = ?
+               WHERE state = 'scoring' AND coalesce(lease_until, 0) < ? AND attempts >= ?""",
+            [now(), time.time(), MAX_TRANSIENT_ATTEMPTS]).rowcount
+
+
+def list_jobs(store: Store, state: str | None = None, limit: int = 50) -> list[dict]:
+    sql = """SELECT j.id, j.artifact_id, a.submission_id, j.state, j.attempts, j.error_kind, j.error,
+                    j.review_id, j.lease_owner, j.created_at, j.updated_at
+             FROM jobs j JOIN artifacts a ON a.id = j.artifact_id"""
+    args: list = []
+    if state:
+        sql, args = sql + " WHERE j.state = ?", [state]
+    return list(store.db.query(sql + " ORDER BY j.id DESC LIMIT ?", args + [limit]))
+
+
+def counts(store: Store) -> dict[str, int]:
+    found = dict(store.conn.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
+    return {s: found.get(s, 0) for s in STATES}
+
+
+def retry(store: Store, job_ids: list[int] | None, actor: str) -> int:
+    """Put parked jobs back in the queue (all of them when job_ids is None), tries reset; audited."""
+    with store.transaction():
+        sql = "UPDATE jobs SET state = 'queued', attempts = 0, not_before = ?, updated_at = ? WHERE state = 'failed'"
+        args: list = [time.time(), now()]
+        if job_ids is not None:
+            sql += f" AND id IN ({', '.join('?' * len(job_ids))})"
+            args += job_ids
+        n = store.conn.execute(sql, args).rowcount
+        store.audit(actor, "jobs_retry", "job", None, jobs=job_ids or "all failed", count=n)
+    return n

@@ -126,6 +126,8 @@ class Review(BaseModel):
     prompt_hashes: dict[str, str] = Field(default_factory=dict)
     usage: dict = Field(default_factory=dict, description="LLM samples, tokens, cost (USD) and latency (ms), summed")
     supersedes: int | None
+    excerpt: dict | None = Field(default=None, description="when the artifact did not fit a model's window: "
+                                 "the model, its window, the artifact's and the sent tokens, and the character spans sent")
     created_at: str
 
 

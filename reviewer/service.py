@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from pydantic import BaseModel
@@ -18,7 +19,7 @@ from reviewer.pipeline import (
     assess_prepared,
     prepare,
 )
-from reviewer.schemas import Feedback, PortfolioEstimate, Review, RubricRef
+from reviewer.schemas import Feedback, Flag, PortfolioEstimate, Review, RubricRef
 from reviewer.store import Store
 
 # The status a coach decision moves a review to; without a decision it is its initial status.
@@ -28,6 +29,26 @@ STATUS_AFTER = {"confirm": "confirmed", "override": "overridden", "release": "re
 
 class NotFound(LookupError):
     """No such review (or not one the caller may see)."""
+
+
+class IdempotencyConflict(ValueError):
+    """An Idempotency-Key sent again with a different request."""
+
+
+def request_hash(payload: object) -> str:
+    """What an Idempotency-Key stands for: the request's content, canonically serialised."""
+    blob = json.dumps(payload, sort_keys=True, default=lambda b: hashlib.sha256(b).hexdigest())
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def idempotent_replay(store: Store, actor: str, key: str, sha256: str) -> dict | None:
+    """The record of an earlier request with this key (None: a new key); IdempotencyConflict
+    when the key came with a different request."""
+    earlier = store.key_record(actor, key)
+    if earlier is not None and earlier["request_sha256"] != sha256:
+        raise IdempotencyConflict(f"Idempotency-Key {key!r} was used before with a different request; "
+                                  "use a new key for a new request")
+    return earlier
 
 
 class Item(BaseModel):
@@ -61,34 +82,50 @@ def store_submission(store: Store, artifacts: list[PreparedArtifact], *, person:
 
 
 def submit(store: Store, ctx: Context, items: list[Item], *, person: str | None = None, role: str | None = None,
-           team: str | None = None, note: str | None = None, channel: str, actor: str | None = None) -> list[int]:
+           team: str | None = None, note: str | None = None, channel: str, actor: str | None = None,
+           idempotency: tuple[str, str] | None = None) -> list[int]:
     """Score every artifact, then store the submission and its reviews in one transaction.
 
     Every item is checked before anything is written: one bad artifact refuses the whole
-    submission with its message, and an accepted one is never half stored.
+    submission with its message, and an accepted one is never half stored. With `idempotency`
+    (key, request hash), a repeated request returns the first one's reviews.
     """
+    actor = actor or person or "anonymous"
+    if idempotency and (earlier := idempotent_replay(store, actor, *idempotency)):
+        return earlier["review_ids"]  # answered before scoring again
     target = ctx.roles.require(role).target if role else None
     prepared = [prepare(item.data, item.type, ctx.settings.max_bytes) for item in items]
     assessments = [assess_prepared(artifact, tree, role, ctx) for artifact, tree in prepared]
-    actor = actor or person or "anonymous"
     with store.transaction():
-        _, artifact_ids = store_submission(store, [a.artifact for a in assessments], person=person, role=role,
-                                            team=team, note=note, channel=channel, actor=actor)
-        return [store_review(store, ctx, artifact_id, a, target, actor)
-                for artifact_id, a in zip(artifact_ids, assessments)]
+        if idempotency and (earlier := idempotent_replay(store, actor, *idempotency)):
+            return earlier["review_ids"]  # a concurrent retry stored it while this one scored
+        submission_id, artifact_ids = store_submission(store, [a.artifact for a in assessments], person=person,
+                                                       role=role, team=team, note=note, channel=channel, actor=actor)
+        review_ids = [store_review(store, ctx, artifact_id, a, target, actor)
+                      for artifact_id, a in zip(artifact_ids, assessments)]
+        if idempotency:
+            store.remember_key(actor, *idempotency, submission_id=submission_id, review_ids=review_ids)
+        return review_ids
 
 
 def assess_stored(store: Store, ctx: Context, artifact_id: int, role: str | None) -> Assessment:
     """Score an artifact already in the store (its redacted text) under ctx's rubric and judge."""
-    row = store.db["artifacts"].get(artifact_id)
+    row = next(store.db.query("SELECT * FROM artifacts WHERE id = ?", [artifact_id]))
     artifact = PreparedArtifact(**{k: row[k] for k in PreparedArtifact.model_fields if k != "redactions"},
                                 redactions=json.loads(row["redactions"] or "{}"))
     return assess_prepared(artifact, parse_structured(artifact.text)[1], role, ctx)
 
 
+def review_flags(store: Store, ctx: Context, a: Assessment, target: int | None) -> list[Flag]:
+    """The flag policy applied to an assessment, with the stored history it needs."""
+    return evaluate(flag_facts(a, ctx, target, store.count_reviews_under_rubric(ctx.rubric.content_hash)), ctx.policy)
+
+
 def store_review(store: Store, ctx: Context, artifact_id: int, a: Assessment, target: int | None, actor: str,
-                 supersedes: int | None = None) -> int:
-    flags = evaluate(flag_facts(a, ctx, target, store.count_reviews_under_rubric(ctx.rubric.content_hash)), ctx.policy)
+                 supersedes: int | None = None, flags: list[Flag] | None = None) -> int:
+    """The review, its samples and an audit entry (call inside a transaction); `flags` when
+    the caller has already applied the policy."""
+    flags = review_flags(store, ctx, a, target) if flags is None else flags
     j = a.judgement
     review_id = store.add_review(
         artifact_id, level=j.level, confidence=j.confidence, insufficient_evidence=j.insufficient_evidence,
@@ -97,7 +134,7 @@ def store_review(store: Store, ctx: Context, artifact_id: int, a: Assessment, ta
         feedback=a.feedback.model_dump(), rationale=j.rationale,
         rubric_id=ctx.rubric.id, rubric_version=ctx.rubric.version, rubric_hash=ctx.rubric.content_hash,
         judge=j.judge, judge_config=ctx.judge_config, prompt_hashes=a.prompt_hashes, models=a.models,
-        supersedes=supersedes, flags=flags)
+        supersedes=supersedes, flags=flags, excerpt=a.excerpt)
     for sample in a.samples:
         store.add_judge_sample(review_id, **sample.model_dump(exclude={"cached"}))
     store.add_judge_sample(review_id, judge=rules.NAME, model=None, sample_index=0,
@@ -128,7 +165,7 @@ def get_review(store: Store, ctx: Context, review_id: int) -> Review:
         rubric=RubricRef(id=row["rubric_id"], version=row["rubric_version"], hash=row["rubric_hash"]),
         judge=row["judge"], judge_config=row["judge_config"], models=row["models"],
         prompt_hashes=row["prompt_hashes"], usage=row["usage"], supersedes=row["supersedes"],
-        created_at=row["created_at"],
+        excerpt=row["excerpt"], created_at=row["created_at"],
     )
 
 
@@ -137,15 +174,14 @@ def person_portfolio(store: Store, ctx: Context, email: str) -> PortfolioEstimat
     person = store.person(email)
     if person is None:
         raise NotFound(f"no reviews for {email}")
-    ids = store.latest_review_ids_for_person(email)
-    reviews = [get_review(store, ctx, i) for i in ids]
-    result = portfolio([ArtifactResult(level=r.level, confidence=r.confidence,
-                                       dimensions={d.key: d.score for d in r.dimensions}) for r in reviews],
+    latest = store.latest_reviews_for_person(email)
+    result = portfolio([ArtifactResult(level=r["level"], confidence=r["confidence"],
+                                       dimensions={d["key"]: d["score"] for d in r["dimensions"]}) for r in latest],
                        ctx.rubric.portfolio)
     role = ctx.roles.get(person["role"])
     return PortfolioEstimate(person=email, role=person["role"], target=role.target if role else None,
                              level=result.level, confidence=result.confidence, rule=ctx.rubric.portfolio.rule,
-                             dimensions=result.dimensions, reviews=ids)
+                             dimensions=result.dimensions, reviews=[r["id"] for r in latest])
 
 
 class Rescore(BaseModel):
@@ -231,15 +267,16 @@ def submission_owner(store: Store, submission_id: int) -> str | None:
     return row[0] if row else None
 
 
-def is_released(review: Review, ctx: Context) -> bool:
-    """Released by a coach, or unflagged under an organisation's auto-release."""
-    return review.status == "released" or (ctx.settings.auto_release and review.status == "auto_ok")
+def is_released(status: str, ctx: Context) -> bool:
+    """Whether a review with this status shows to its employee: released by a coach, or
+    unflagged under an organisation's auto-release."""
+    return status == "released" or (ctx.settings.auto_release and status == "auto_ok")
 
 
 def visible_to_employee(store: Store, ctx: Context, review_id: int, email: str) -> Review:
     """The employee's own review once released (or auto-released); NotFound for anything else,
     so other people's reviews and unreleased ones look alike."""
     review = get_review(store, ctx, review_id)
-    if review.person != email or not is_released(review, ctx):
+    if review.person != email or not is_released(review.status, ctx):
         raise NotFound(f"no review {review_id}")
     return final_view(store, ctx, review_id)

@@ -3,6 +3,12 @@ reviews, judge samples, flags, coach decisions and an audit log.
 
 Nothing is updated in place: a rescore is a new review linked to the one it supersedes, a
 coach's call is a new decision, and a review's status is derived from its latest decision.
+
+Several processes share the file (the server and its workers). Every write runs in a
+transaction that takes the write lock first (`BEGIN IMMEDIATE`), waiting at most
+`BUSY_TIMEOUT` for it; a transaction that reads before it writes under a plain `BEGIN` would
+fail at once with "database is locked" and ignore the wait. When the wait runs out, StoreBusy
+says so (the web app answers 503 with Retry-After).
 """
 
 from __future__ import annotations
@@ -84,53 +90,109 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["jobs"].create_index(["state"])
 
 
+def _v4(db: sqlite_utils.Database) -> None:
+    """Workers in several processes: jobs carry a lease (who holds them, until when) and a
+    not-before time for retries with backoff; idempotency keys make client retries safe;
+    reviews record the excerpt sent to a model whose window the artifact did not fit."""
+    for column, kind in [("lease_owner", str), ("lease_until", float), ("not_before", float), ("error_kind", str)]:
+        db["jobs"].add_column(column, kind)
+    db["jobs"].create_index(["state", "not_before"])
+    db["reviews"].add_column("excerpt", str)
+    db["reviews"].create_index(["artifact_id", "id"])
+    db["idempotency_keys"].create({"id": int, "actor": str, "key": str, "request_sha256": str,
+                                   "submission_id": int, "review_ids": str, "created_at": str}, pk="id",
+                                  foreign_keys=[("submission_id", "submissions", "id")],
+                                  not_null={"actor", "key", "request_sha256", "submission_id", "created_at"})
+    db["idempotency_keys"].create_index(["actor", "key"], unique=True)
+
+
 # Each entry moves the schema one version up; append, never edit, so old files migrate.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+BUSY_TIMEOUT = 5.0  # seconds a write waits for the lock before StoreBusy
 SCHEMA_VERSION = len(MIGRATIONS)
+
 
 
 def _loads(value: str | None, default=None):
     return default if value is None else json.loads(value)
 
 
+class StoreBusy(Exception):
+    """The write lock stayed taken past the bounded wait; the caller may retry shortly."""
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 class Store:
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
+    def __init__(self, path: Path | str, busy_timeout: float = BUSY_TIMEOUT):
+        self.path, self.busy_timeout = Path(path), busy_timeout
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # FastAPI may open, use and close one request's connection on different pool threads
-        # (never at once), so the connection must not be pinned to the thread that made it.
-        self.db = sqlite_utils.Database(sqlite3.connect(self.path, check_same_thread=False))
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA busy_timeout = 5000")
-        if self.db.journal_mode != "wal":
-            self.db.enable_wal()
+        # Autocommit mode: transactions are begun explicitly (IMMEDIATE), never implicitly.
+        # check_same_thread=False: FastAPI may open, use and close one request's connection on
+        # different pool threads (never at once).
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout)
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        conn.execute("PRAGMA foreign_keys = ON")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = wal")
         self.migrate()
 
     @property
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
     def migrate(self) -> None:
-        current = self.schema_version
-        if current > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path} has schema version {current}, newer than this reviewer "
-                               f"({SCHEMA_VERSION}); upgrade the reviewer")
-        for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
-            with self.db.atomic():
+        if self.schema_version == SCHEMA_VERSION:
+            return
+        with self.transaction():  # several processes may start at once: one migrates, the others wait
+            current = self.schema_version
+            if current > SCHEMA_VERSION:
+                raise RuntimeError(f"{self.path} has schema version {current}, newer than this reviewer "
+                                   f"({SCHEMA_VERSION}); upgrade the reviewer")
+            for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
                 step(self.db)
-                self.db.execute(f"PRAGMA user_version = {version}")
+                self.conn.execute(f"PRAGMA user_version = {version}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.db.atomic():
+        """One write transaction holding the write lock from its start; nested calls join the
+        outer one. Raises StoreBusy when the lock is not free within the bounded wait."""
+        if self.conn.in_transaction:
             yield
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if _is_busy(e):
+                raise StoreBusy(f"the database stayed busy for {self.busy_timeout:g} s") from None
+            raise
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if _is_busy(e):
+                raise StoreBusy(f"the database stayed busy for {self.busy_timeout:g} s") from None
+            raise
 
     def close(self) -> None:
         self.db.close()
 
     # ---------------------------------------------------------------- writes (inserts only)
     def _insert(self, table: str, row: dict) -> int:
-        return self.db[table].insert(row).last_pk
+        """One row by plain SQL (sqlite-utils' insert introspects the table on every call)."""
+        sql = f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
+        with self.transaction():
+            return self.conn.execute(sql, list(row.values())).lastrowid
 
     def audit(self, actor: str, action: str, entity: str, entity_id: int | None, **detail) -> int:
         return self._insert("audit_log", {"at": now(), "actor": actor, "action": action, "entity": entity,
@@ -160,7 +222,7 @@ class Store:
                    initial_status: str, dimensions: list, evidence: list, feedback: dict, rationale: str,
                    rubric_id: str, rubric_version: str, rubric_hash: str, judge: str, judge_config: dict,
                    prompt_hashes: dict | None = None, models: list | None = None,
-                   supersedes: int | None = None, flags: list[Flag] = ()) -> int:
+                   supersedes: int | None = None, flags: list[Flag] = (), excerpt: dict | None = None) -> int:
         review_id = self._insert("reviews", {
             "artifact_id": artifact_id, "supersedes": supersedes, "level": level, "confidence": confidence,
             "insufficient_evidence": int(insufficient_evidence), "initial_status": initial_status,
@@ -169,9 +231,10 @@ class Store:
             "rubric_version": rubric_version, "rubric_hash": rubric_hash, "judge": judge,
             "judge_config": json.dumps(judge_config, sort_keys=True),
             "prompt_hashes": json.dumps(prompt_hashes or {}, sort_keys=True),
-            "models": json.dumps(models or []), "created_at": now()})
-        if flags:
-            self.db["flags"].insert_all([{"review_id": review_id, **f.model_dump()} for f in flags])
+            "models": json.dumps(models or []), "excerpt": None if excerpt is None else json.dumps(excerpt),
+            "created_at": now()})
+        for f in flags:
+            self._insert("flags", {"review_id": review_id, **f.model_dump()})
         return review_id
 
     def add_judge_sample(self, review_id: int, **sample) -> int:
@@ -194,7 +257,18 @@ class Store:
         return self._insert("api_tokens", {"user_id": user_id, "token_hash": token_hash, "label": label,
                                            "created_at": now()})
 
+    def remember_key(self, actor: str, key: str, request_sha256: str, *, submission_id: int,
+                     review_ids: list[int] | None = None) -> int:
+        """An Idempotency-Key and what its request made (call in the transaction that made it)."""
+        return self._insert("idempotency_keys", {
+            "actor": actor, "key": key, "request_sha256": request_sha256, "submission_id": submission_id,
+            "review_ids": None if review_ids is None else json.dumps(review_ids), "created_at": now()})
+
     # ---------------------------------------------------------------- reads
+    def key_record(self, actor: str, key: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM idempotency_keys WHERE actor = ? AND key = ?", [actor, key]))
+        return {**rows[0], "review_ids": _loads(rows[0]["review_ids"])} if rows else None
+
     def user(self, email: str) -> dict | None:
         rows = list(self.db.query("SELECT * FROM users WHERE email = ?", [email]))
         return rows[0] if rows else None
@@ -223,7 +297,7 @@ class Store:
             return None
         row = rows[0]
         for key, default in [("dimensions", []), ("evidence", []), ("feedback", {}), ("judge_config", {}),
-                             ("prompt_hashes", {}), ("models", []), ("redactions", {})]:
+                             ("prompt_hashes", {}), ("models", []), ("redactions", {}), ("excerpt", None)]:
             row[key] = _loads(row[key], default)
         row["type_detected"] = bool(row["type_detected"])
         row["insufficient_evidence"] = bool(row["insufficient_evidence"])
@@ -238,12 +312,15 @@ class Store:
                             self.db.query("SELECT * FROM decisions WHERE review_id = ? ORDER BY id", [review_id])]
         return row
 
-    def latest_review_ids_for_person(self, email: str) -> list[int]:
-        """The newest review of each of the person's artifacts (rescores supersede older ones)."""
-        return [r["id"] for r in self.db.query(
-            """SELECT max(r.id) AS id FROM reviews r JOIN artifacts a ON a.id = r.artifact_id
-               JOIN submissions s ON s.id = a.submission_id JOIN people p ON p.id = s.person_id
-               WHERE p.email = ? GROUP BY a.id ORDER BY a.id""", [email])]
+    def latest_reviews_for_person(self, email: str) -> list[dict]:
+        """The newest review of each of the person's artifacts (rescores supersede older ones):
+        id, level, confidence and dimensions, in one query."""
+        return [{**r, "dimensions": _loads(r["dimensions"], [])} for r in self.db.query(
+            """SELECT r.id, r.level, r.confidence, r.dimensions FROM reviews r
+               JOIN artifacts a ON a.id = r.artifact_id JOIN submissions s ON s.id = a.submission_id
+               JOIN people p ON p.id = s.person_id
+               WHERE p.email = ? AND r.id = (SELECT max(r2.id) FROM reviews r2 WHERE r2.artifact_id = r.artifact_id)
+               ORDER BY r.artifact_id""", [email])]
 
     def person(self, email: str) -> dict | None:
         rows = list(self.db.query("SELECT * FROM people WHERE email = ?", [email]))

@@ -39,7 +39,7 @@ def policy():
 def settings(tmp_path, monkeypatch) -> Settings:
     monkeypatch.delenv("REVIEWER_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)  # no stray ./reviewer.yaml is picked up
-    return Settings(db=tmp_path / "reviewer.db")
+    return Settings(db=tmp_path / "reviewer.db", workers=0)  # tests that need worker processes ask for them
 
 
 @pytest.fixture
@@ -60,11 +60,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class LiveServer:
-    """A real uvicorn server in a thread, on a free loopback port."""
+def wait_until(check, timeout: float = 30, every: float = 0.1) -> bool:
+    """Poll `check` until it is true or `timeout` seconds pass; returns the last result."""
+    deadline = time.monotonic() + timeout
+    while not (ok := check()) and time.monotonic() < deadline:
+        time.sleep(every)
+    return bool(ok)
 
-    def __init__(self, app):
-        self.port = free_port()
+
+class LiveServer:
+    """A real uvicorn server in a thread, on a loopback port (a free one unless given)."""
+
+    def __init__(self, app, port: int | None = None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -93,7 +101,7 @@ def live_api(settings):
     create_user(store, "coach@example.com", "coach", "coach-password")
     token = issue_token(store, "coach@example.com")
     store.close()
-    with LiveServer(create_app(settings)) as server:
+    with LiveServer(create_app(settings.model_copy(update={"workers": 1}))) as server:
         with httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
             yield client
 

@@ -144,3 +144,40 @@ def test_the_api_needs_a_token_and_employees_see_only_their_released_reviews(liv
     assert mine.status_code == 200 and mine.json()["person"] == "emp@example.com"  # submitted as themselves
     assert httpx.get(f"{base}/api/reviews/{review_id}", headers=other).status_code == 404
     assert live_api.get(f"/api/reviews/{review_id}").status_code == 200  # coaches see everything
+
+
+def test_an_idempotency_key_makes_retries_safe(live_api, settings):
+    body = {"artifacts": [{"text": CREW}], "role": "software_engineer"}
+    first = live_api.post("/api/submissions", json=body, headers={"Idempotency-Key": "abc-1"})
+    again = live_api.post("/api/submissions", json=body, headers={"Idempotency-Key": "abc-1"})
+    assert first.status_code == again.status_code == 202 and first.json()["id"] == again.json()["id"]
+    other = live_api.post("/api/submissions", json={**body, "role": "analyst"}, headers={"Idempotency-Key": "abc-1"})
+    assert other.status_code == 422 and "different request" in other.json()["detail"]
+    review = live_api.post("/api/reviews", json={"text": CREW}, headers={"Idempotency-Key": "r-1"})
+    assert live_api.post("/api/reviews", json={"text": CREW}, headers={"Idempotency-Key": "r-1"}).json() == review.json()
+    store = Store(settings.db)
+    assert store.db["submissions"].count == 2 and store.db["reviews"].count >= 1
+    assert live_api.post("/api/submissions", json=body, headers={"Idempotency-Key": "x" * 201}).status_code == 422
+
+
+def test_a_database_locked_past_the_wait_answers_503_with_retry_after(settings):
+    import httpx
+
+    from reviewer.accounts import create_user, issue_token
+    from reviewer.web.app import create_app
+    from tests.conftest import LiveServer
+
+    store = Store(settings.db)
+    create_user(store, "coach@example.com", "coach", "coach-password")
+    headers = {"Authorization": f"Bearer {issue_token(store, 'coach@example.com')}"}
+    with LiveServer(create_app(settings.model_copy(update={"busy_timeout": 0.3}))) as server:
+        holder = Store(settings.db)
+        holder.conn.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            r = httpx.post(server.url + "/api/submissions", json={"artifacts": [{"text": CREW}]}, headers=headers)
+        finally:
+            holder.conn.execute("ROLLBACK")
+        assert r.status_code == 503 and r.headers["retry-after"] == "2" and "nothing was stored" in r.json()["detail"]
+        assert store.db["submissions"].count == 0
+        ok = httpx.post(server.url + "/api/submissions", json={"artifacts": [{"text": CREW}]}, headers=headers)
+        assert ok.status_code == 202

@@ -54,7 +54,7 @@ def test_rescores_and_decisions_are_new_records(store):
     assert store.review_row(first)["level"] == 2  # untouched
     assert store.review_row(second)["supersedes"] == first
     assert store.review_row(first)["decisions"][0]["level"] == 3
-    assert store.latest_review_ids_for_person("ana@example.com") == [second]
+    assert [r["id"] for r in store.latest_reviews_for_person("ana@example.com")] == [second]
     assert store.review_row(first)["flags"] == [Flag(kind="low_confidence", severity=2, reason="why")]
 
 

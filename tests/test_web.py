@@ -25,7 +25,7 @@ def site(settings):
     create_user(store, "bo@example.com", "employee", "bo-password-22")
     create_user(store, "cy@example.com", "coach", "cy-password-333")
     store.close()
-    with LiveServer(create_app(settings)) as server:
+    with LiveServer(create_app(settings.model_copy(update={"workers": 1}))) as server:  # a real worker process
         yield server.url
 
 

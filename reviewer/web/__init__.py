@@ -1,1 +1,1 @@
-"""The FastAPI service: JSON API now, pages later."""
+"""The web app: the JSON API and the pages employees, coaches and admins use."""

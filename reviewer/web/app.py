@@ -1,7 +1,9 @@
-"""The app factory: settings in, FastAPI app out (tests build their own)."""
+"""The app factory: settings in, FastAPI app out (tests build their own). The app starts
+`settings.workers` scoring worker processes and stops them with itself."""
 
 from __future__ import annotations
 
+import queue
 import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,9 +13,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.middleware.sessions import SessionMiddleware
 
 from reviewer.config import Settings
-from reviewer.jobs import Worker
 from reviewer.pipeline import load_context
 from reviewer.store import Store
+from reviewer.supervisor import WorkerProcesses
 from reviewer.web import errors
 from reviewer.web.dependencies import LoginRequired
 from reviewer.web.routers import api, pages
@@ -25,18 +27,21 @@ BODY_OVERHEAD = 64 * 1024
 def create_app(settings: Settings) -> FastAPI:
     context = load_context(settings)
     Store(settings.db).close()  # create or migrate the database before the first request
-    worker = Worker(context)
+    workers = WorkerProcesses(settings)
+    stores: queue.SimpleQueue[Store] = queue.SimpleQueue()  # idle connections, reused across requests
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        worker.start()  # resumes jobs a crash left mid-scoring
+        workers.start()  # they also take back jobs whose lease a crash left behind
         yield
-        worker.stop()
+        workers.stop()
+        while not stores.empty():
+            stores.get_nowait().close()
 
     app = FastAPI(title="reviewer", version="0.1.0", lifespan=lifespan,
                   description="Assesses how well people work with generative AI from their real work artifacts.")
     app.state.context = context
-    app.state.worker = worker
+    app.state.stores = stores
     body_limit = settings.max_bytes * 6 + BODY_OVERHEAD
 
     @app.middleware("http")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import secrets
 from collections.abc import Iterator
 
@@ -17,12 +18,20 @@ def get_context(request: Request) -> Context:
 
 
 def get_store(request: Request) -> Iterator[Store]:
-    # one connection per request: requests run concurrently on the thread pool
-    store = Store(request.app.state.context.settings.db)
+    """A connection of its own for this request (requests run concurrently on the thread pool),
+    taken from the app's idle ones and given back after."""
+    idle = request.app.state.stores
+    try:
+        store = idle.get_nowait()
+    except queue.Empty:
+        settings = request.app.state.context.settings
+        store = Store(settings.db, busy_timeout=settings.busy_timeout)
     try:
         yield store
     finally:
-        store.close()
+        if store.conn.in_transaction:
+            store.conn.execute("ROLLBACK")
+        idle.put(store)
 
 
 class LoginRequired(Exception):

@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse
 
 from reviewer.intake import IntakeError
 from reviewer.rubric import RubricError
-from reviewer.service import NotFound
+from reviewer.service import IdempotencyConflict, NotFound
+from reviewer.store import StoreBusy
 
 log = logging.getLogger("reviewer")
+RETRY_AFTER = 2  # seconds a client is asked to wait after a 503
 
 
 def describe_validation(exc: RequestValidationError) -> tuple[int, str]:
@@ -36,12 +38,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IntakeError)
     @app.exception_handler(RubricError)
+    @app.exception_handler(IdempotencyConflict)
     async def _bad_input(request: Request, exc: ValueError):
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound):
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(StoreBusy)
+    async def _busy(request: Request, exc: StoreBusy):
+        # nothing was written: the client may send the same request again (with its Idempotency-Key)
+        return JSONResponse({"detail": f"the service is busy ({exc}); nothing was stored, retry in a few seconds"},
+                            status_code=503, headers={"Retry-After": str(RETRY_AFTER)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

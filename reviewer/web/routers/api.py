@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, UploadFile
 
 from reviewer.jobs import enqueue, submission_status
 from reviewer.pipeline import Context
@@ -20,6 +20,7 @@ from reviewer.service import (
     NotFound,
     get_review,
     person_portfolio,
+    request_hash,
     submission_owner,
     submit,
     visible_to_employee,
@@ -31,6 +32,10 @@ router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(get_store)]
 ContextDep = Annotated[Context, Depends(get_context)]
 UserDep = Annotated[dict, Depends(api_user)]
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200,
+    description="any unique string per request: sending the same request again with the same key "
+                "answers with what the first one stored instead of storing it twice")]
 
 
 def coach_only(user: dict) -> None:
@@ -47,11 +52,13 @@ def person_for(user: dict, requested: str | None) -> str:
 @router.post("/reviews", status_code=201, response_model=Review,
              responses={400: {"description": "malformed JSON"}, 413: {"description": "body too large"},
                         422: {"description": "empty, binary, oversized or otherwise unusable artifact"}})
-def create_review(body: ReviewRequest, store: StoreDep, ctx: ContextDep, user: UserDep) -> Review:
+def create_review(body: ReviewRequest, store: StoreDep, ctx: ContextDep, user: UserDep,
+                  idempotency_key: IdempotencyKey = None) -> Review:
     """Score one artifact (text pasted as JSON) at once and store the review (coaches and admins)."""
     coach_only(user)
+    key = (idempotency_key, request_hash(["review", body.model_dump()])) if idempotency_key else None
     [review_id] = submit(store, ctx, [Item(data=body.text, type=body.type)], person=body.person,
-                         role=body.role, note=body.note, channel="api", actor=user["email"])
+                         role=body.role, note=body.note, channel="api", actor=user["email"], idempotency=key)
     return get_review(store, ctx, review_id)
 
 
@@ -59,24 +66,28 @@ def create_review(body: ReviewRequest, store: StoreDep, ctx: ContextDep, user: U
 def upload_review(file: Annotated[UploadFile, File(description="the artifact file")], store: StoreDep,
                   ctx: ContextDep, user: UserDep, type: Annotated[str | None, Form()] = None,
                   role: Annotated[str | None, Form()] = None, person: Annotated[str | None, Form()] = None,
-                  note: Annotated[str | None, Form(max_length=2000)] = None) -> Review:
+                  note: Annotated[str | None, Form(max_length=2000)] = None,
+                  idempotency_key: IdempotencyKey = None) -> Review:
     """Score one uploaded artifact file (multipart form) at once and store the review (coaches and admins)."""
     coach_only(user)
     data = file.file.read(ctx.settings.max_bytes + 1)
+    key = (idempotency_key, request_hash(["upload", data, type, role, person, note])) if idempotency_key else None
     [review_id] = submit(store, ctx, [Item(data=data, type=type)], person=person, role=role, note=note,
-                         channel="api", actor=user["email"])
+                         channel="api", actor=user["email"], idempotency=key)
     return get_review(store, ctx, review_id)
 
 
-@router.post("/submissions", status_code=202, response_model=SubmissionStatus)
-def create_submission(body: SubmissionRequest, request: Request, store: StoreDep, ctx: ContextDep,
-                      user: UserDep) -> SubmissionStatus:
+@router.post("/submissions", status_code=202, response_model=SubmissionStatus,
+             responses={503: {"description": "the database stayed busy; nothing stored, retry after Retry-After"}})
+def create_submission(body: SubmissionRequest, store: StoreDep, ctx: ContextDep, user: UserDep,
+                      idempotency_key: IdempotencyKey = None) -> SubmissionStatus:
     """Accept one or more artifacts at once and score them in the durable background queue;
-    poll GET /api/submissions/{id} for the state of each."""
+    poll GET /api/submissions/{id} for the state of each. Send an Idempotency-Key to retry safely."""
+    person = person_for(user, body.person)
+    key = (idempotency_key, request_hash(["submission", body.model_dump(), person])) if idempotency_key else None
     submission_id, _ = enqueue(store, ctx, [Item(data=a.text, type=a.type) for a in body.artifacts],
-                               person=person_for(user, body.person), role=body.role, team=body.team,
-                               note=body.note, channel="api", actor=user["email"])
-    request.app.state.worker.wake.set()
+                               person=person, role=body.role, team=body.team, note=body.note, channel="api",
+                               actor=user["email"], idempotency=key)
     return submission_status(store, submission_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,8 @@ from reviewer.accounts import (
     new_password,
 )
 from reviewer.intake import ARTIFACT_TYPES, IntakeError
-from reviewer.jobs import enqueue, submission_status
+from reviewer.jobs import enqueue
+from reviewer.listings import QueueFilters, open_reviews, person_artifacts, queue_counts
 from reviewer.rubric import RubricError
 from reviewer.service import (
     Item,
@@ -26,6 +28,7 @@ from reviewer.service import (
     final_view,
     get_review,
     is_released,
+    request_hash,
     visible_to_employee,
 )
 from reviewer.web.dependencies import (
@@ -90,7 +93,7 @@ def logout(request: Request, csrf: Annotated[str, Form()]):
 @router.get("/submit", response_class=HTMLResponse)
 def submit_page(request: Request, user: Annotated[dict, Depends(current_user)], ctx=Depends(get_context)):
     return render(request, "submit.html", user=user, roles=ctx.roles.roles, types=ARTIFACT_TYPES,
-                  destination=destination(ctx))
+                  destination=destination(ctx), form_key=secrets.token_urlsafe(16))
 
 
 @router.post("/submit")
@@ -104,32 +107,45 @@ async def submit(request: Request, user: Annotated[dict, Depends(current_user)],
         if isinstance(upload, UploadFile) and upload.filename:
             items.append(Item(data=await upload.read(ctx.settings.max_bytes + 1), type=str(kind)))
     role, team, note = (str(form.get(k, "")).strip() or None for k in ("role", "team", "note"))
+    form_key = str(form.get("form_key", ""))[:64]
     values = dict(user=user, roles=ctx.roles.roles, types=ARTIFACT_TYPES, destination=destination(ctx),
-                  role=role, team=team, note=note)
+                  role=role, team=team, note=note, form_key=form_key or secrets.token_urlsafe(16))
     if not items:
         return render(request, "submit.html", status_code=422, error="Paste a text or choose a file.", **values)
+    items = items[:MAX_ARTIFACTS]
+    # The page's one-time key: a double click or a resent form stores the submission once; the same
+    # page sent again with other content is a new submission, hence the content in the key.
+    content = request_hash([[i.data, i.type] for i in items] + [role, team, note])
+    key = (f"form:{form_key}:{content}", content) if form_key else None
     try:
-        enqueue(store, ctx, items[:MAX_ARTIFACTS], person=user["email"], role=role, team=team or user["team"],
-                note=note, channel="web", actor=user["email"])
+        enqueue(store, ctx, items, person=user["email"], role=role, team=team or user["team"],
+                note=note, channel="web", actor=user["email"], idempotency=key)
     except (IntakeError, RubricError) as e:
         return render(request, "submit.html", status_code=422, error=str(e), **values)
-    request.app.state.worker.wake.set()
     return RedirectResponse("/my", status_code=303)
 
 
 @router.get("/my", response_class=HTMLResponse)
 def my_reviews(request: Request, user: Annotated[dict, Depends(current_user)], store=Depends(get_store),
-               ctx=Depends(get_context)):
-    submissions = [submission_status(store, r["id"]) for r in store.db.query(
-        """SELECT s.id FROM submissions s JOIN people p ON p.id = s.person_id
-           WHERE p.email = ? ORDER BY s.id DESC""", [user["email"]])]
-    statuses = {}
-    for a in (a for sub in submissions for a in sub.artifacts if a.review_id):
-        r = get_review(store, ctx, a.review_id)
-        asks = [d["reason"] for d in store.review_row(a.review_id)["decisions"] if d["action"] == "request_evidence"]
-        statuses[a.review_id] = "released" if is_released(r, ctx) else \
-            f"your coach asks for more evidence: {asks[-1]}" if r.status == "evidence_requested" else "awaiting coach"
-    return render(request, "my.html", user=user, submissions=submissions, statuses=statuses)
+               ctx=Depends(get_context), page: int = 1):
+    listing = person_artifacts(store, user["email"], page)
+    submissions: dict[int, dict] = {}
+    for row in listing.rows:
+        sub = submissions.setdefault(row["submission_id"], {"id": row["submission_id"],
+                                                            "created_at": row["created_at"], "artifacts": []})
+        sub["artifacts"].append({**row, "shown": employee_state(row, ctx)})
+    return render(request, "my.html", user=user, submissions=list(submissions.values()), listing=listing)
+
+
+def employee_state(row: dict, ctx) -> str:
+    """What an employee may know of an artifact: scoring progress, then only what release allows."""
+    if row["review_id"] is None:
+        return {"failed": "could not be scored yet; the team has been told"}.get(row["state"], row["state"] or "queued")
+    if is_released(row["status"], ctx):
+        return "released"
+    if row["status"] == "evidence_requested":
+        return f"your coach asks for more evidence: {row['evidence_request']}"
+    return "awaiting coach"
 
 
 def require_coach(user: Annotated[dict, Depends(current_user)]) -> dict:
@@ -138,29 +154,17 @@ def require_coach(user: Annotated[dict, Depends(current_user)]) -> dict:
     return user
 
 
-def latest_review_ids(store) -> list[int]:
-    return [r["id"] for r in store.db.query("SELECT max(id) AS id FROM reviews GROUP BY artifact_id")]
-
-
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], store=Depends(get_store),
           ctx=Depends(get_context), flag: str | None = None, role: str | None = None, team: str | None = None,
-          level: int | None = None):
-    """Reviews awaiting a human: flagged first, by flag severity, then oldest first."""
-    open_reviews = []
-    for rid in latest_review_ids(store):
-        r = get_review(store, ctx, rid)
-        if r.status == "released":
-            continue
-        open_reviews.append((r, (store.person(r.person) or {}).get("team") if r.person else None))
-    counts = {"open": len(open_reviews), "flagged": sum(1 for r, _ in open_reviews if r.flags)}
-    shown = [(r, t) for r, t in open_reviews
-             if (not flag or flag in {f.kind for f in r.flags}) and (not role or r.role == role)
-             and (not team or t == team) and (level is None or r.level == level)]
-    shown.sort(key=lambda rt: (-max((f.severity for f in rt[0].flags), default=0), rt[0].created_at))
-    kinds = sorted({f.kind for r, _ in open_reviews for f in r.flags})
-    return render(request, "queue.html", user=coach, rows=shown, counts=counts, kinds=kinds, roles=ctx.roles.roles,
-                  filters={"flag": flag, "role": role, "team": team, "level": level})
+          level: str | None = None, page: int = 1):
+    """Reviews awaiting a human: flagged first, by flag severity, then oldest first; a page at a time."""
+    filters = QueueFilters(flag=flag or None, role=role or None, team=team or None,
+                           level=int(level) if level and level.isdigit() else None)
+    listing = open_reviews(store, filters, page)
+    counts = queue_counts(store)
+    return render(request, "queue.html", user=coach, listing=listing, counts=counts, kinds=counts["kinds"],
+                  roles=ctx.roles.roles, filters=filters, query=filters.model_dump(exclude_none=True))
 
 
 @router.get("/reviews/{review_id}", response_class=HTMLResponse)

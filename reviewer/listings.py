@@ -1,0 +1,108 @@
+"""Lists that grow with the organisation (the coach queue, a person's reviews),
+each one SQL query with pagination, so a page costs the same at 100 reviews or 100,000.
+
+A review's status is derived in SQL exactly as service.status_of derives it in Python: the
+latest decision that sets a status, else the review's initial status.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from reviewer.service import STATUS_AFTER
+from reviewer.store import Store
+
+PAGE_SIZE = 50
+
+_STATUS = ("coalesce((SELECT CASE d.action "
+           + " ".join(f"WHEN '{action}' THEN '{status}'" for action, status in STATUS_AFTER.items() if status)
+           + " END FROM decisions d WHERE d.review_id = r.id AND d.action IN ("
+           + ", ".join(f"'{a}'" for a, s in STATUS_AFTER.items() if s)
+           + ") ORDER BY d.id DESC LIMIT 1), r.initial_status)")
+
+# The newest review of every artifact (a rescore supersedes older ones), with what lists show.
+_LATEST = f"""
+SELECT r.id, r.artifact_id, r.level, r.confidence, r.created_at, a.artifact_type, a.submission_id,
+       s.role, p.email AS person, p.team, {_STATUS} AS status,
+       coalesce((SELECT max(f.severity) FROM flags f WHERE f.review_id = r.id), 0) AS severity
+FROM reviews r
+JOIN artifacts a ON a.id = r.artifact_id
+JOIN submissions s ON s.id = a.submission_id
+LEFT JOIN people p ON p.id = s.person_id
+WHERE r.id = (SELECT max(r2.id) FROM reviews r2 WHERE r2.artifact_id = r.artifact_id)"""
+
+
+class QueueFilters(BaseModel):
+    flag: str | None = None
+    role: str | None = None
+    team: str | None = None
+    level: int | None = None
+
+
+class Page(BaseModel):
+    rows: list[dict]
+    page: int
+    pages: int
+    total: int
+
+
+def _flags_of(store: Store, review_ids: list[int]) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {i: [] for i in review_ids}
+    if review_ids:
+        for f in store.db.query(f"""SELECT review_id, kind, severity, reason FROM flags
+                                    WHERE review_id IN ({', '.join('?' * len(review_ids))})
+                                    ORDER BY severity DESC, id""", review_ids):
+            out[f["review_id"]].append(f)
+    return out
+
+
+def open_reviews(store: Store, filters: QueueFilters, page: int = 1, size: int = PAGE_SIZE) -> Page:
+    """Reviews awaiting a human, flagged first by their most severe flag, then oldest first."""
+    where, args = ["q.status != 'released'"], []
+    if filters.flag:
+        where.append("EXISTS (SELECT 1 FROM flags f WHERE f.review_id = q.id AND f.kind = ?)")
+        args.append(filters.flag)
+    for column in ("role", "team", "level"):
+        if getattr(filters, column) is not None:
+            where.append(f"q.{column} = ?")
+            args.append(getattr(filters, column))
+    sql = f"WITH q AS ({_LATEST}) SELECT * FROM q WHERE {' AND '.join(where)}"
+    total = store.conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0]
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    rows = list(store.db.query(sql + " ORDER BY q.severity DESC, q.created_at, q.id LIMIT ? OFFSET ?",
+                               args + [size, (page - 1) * size]))
+    flags = _flags_of(store, [r["id"] for r in rows])
+    return Page(rows=[{**r, "flags": flags[r["id"]]} for r in rows], page=page, pages=pages, total=total)
+
+
+def queue_counts(store: Store) -> dict:
+    """How many reviews await a coach, how many of them are flagged, and the flag kinds among them."""
+    open_count, flagged = store.conn.execute(
+        f"WITH q AS ({_LATEST}) SELECT count(*), coalesce(sum(q.severity > 0), 0) FROM q "
+        "WHERE q.status != 'released'").fetchone()
+    kinds = [r[0] for r in store.conn.execute(
+        f"""WITH q AS ({_LATEST}) SELECT DISTINCT f.kind FROM q JOIN flags f ON f.review_id = q.id
+            WHERE q.status != 'released' ORDER BY f.kind""")]
+    return {"open": open_count, "flagged": flagged, "kinds": kinds}
+
+
+def person_artifacts(store: Store, email: str, page: int = 1, size: int = PAGE_SIZE) -> Page:
+    """A person's artifacts, newest submission first: each with its job state and the status of
+    its newest review."""
+    sql = f"""WITH q AS ({_LATEST})
+              SELECT a.id AS artifact_id, a.artifact_type, s.id AS submission_id, s.created_at,
+                     j.state, j.error, q.id AS review_id, q.status,
+                     (SELECT d.reason FROM decisions d WHERE d.review_id = q.id AND d.action = 'request_evidence'
+                      ORDER BY d.id DESC LIMIT 1) AS evidence_request
+              FROM submissions s JOIN people p ON p.id = s.person_id
+              JOIN artifacts a ON a.submission_id = s.id
+              LEFT JOIN jobs j ON j.artifact_id = a.id
+              LEFT JOIN q ON q.artifact_id = a.id
+              WHERE p.email = ?"""
+    total = store.conn.execute(f"SELECT count(*) FROM ({sql})", [email]).fetchone()[0]
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    rows = list(store.db.query(sql + " ORDER BY s.id DESC, a.id LIMIT ? OFFSET ?", [email, size, (page - 1) * size]))
+    return Page(rows=rows, page=page, pages=pages, total=total)
+
