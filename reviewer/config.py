@@ -64,6 +64,8 @@ class Settings(BaseSettings):
                              "its lease; a dead worker's job is taken again after this")
     job_timeout: float = Field(default=300.0, gt=0, description="seconds one artifact may take to score "
                                "before its job records an error")
+    job_retry_max_wait: float = Field(default=60.0, gt=0, description="longest pause, in seconds, before a "
+                                      "failed job is tried again (pauses double from 2 s up to this)")
     llm_wait: float = Field(default=900.0, ge=0, description="seconds a queued review waits (retrying with "
                             "backoff) for a model to answer before the rules judge scores it, flagged llm_unavailable")
     host: str = "127.0.0.1"

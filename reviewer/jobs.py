@@ -26,7 +26,7 @@ from reviewer.store import Store, now
 
 MAX_ATTEMPTS = 3  # scoring errors: a bug or an artifact the judge cannot handle
 MAX_TRANSIENT_ATTEMPTS = 10  # busy database, lost workers: worth waiting for
-BACKOFF_BASE, BACKOFF_CAP = 2.0, 120.0  # seconds before retry n: base * 2^(n-1), capped
+BACKOFF_BASE = 2.0  # seconds before retry n: base * 2^(n-1), capped by the caller's max_wait
 STATES = ("queued", "scoring", "done", "failed")
 
 
@@ -39,9 +39,9 @@ class Job(BaseModel):
     created_at: str
 
 
-def backoff(attempts: int) -> float:
+def backoff(attempts: int, max_wait: float) -> float:
     """Seconds to wait before the next try after `attempts` tries."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return min(max_wait, BACKOFF_BASE * 2 ** min(30, max(0, attempts - 1)))
 
 
 def enqueue(store: Store, ctx: Context, items: list[Item], *, person: str | None, role: str | None,
@@ -120,7 +120,7 @@ def finish(store: Store, job_id: int, owner: str, review_id: int) -> None:
                           WHERE id = ? AND lease_owner = ?""", [review_id, now(), job_id, owner])
 
 
-def fail(store: Store, job: Job, owner: str, kind: str, error: str) -> str:
+def fail(store: Store, job: Job, owner: str, kind: str, error: str, max_wait: float) -> str:
     """Record a failed try: back to the queue after a backoff while tries remain, else parked
     as `failed`. kind: transient | error | timeout (parked at once: scoring the same text again
     takes as long) | llm_wait (no model answered; the worker's deadline, not a count, ends the
@@ -132,7 +132,7 @@ def fail(store: Store, job: Job, owner: str, kind: str, error: str) -> str:
             """UPDATE jobs SET state = ?, error = ?, error_kind = ?, not_before = ?, lease_owner = NULL,
                               lease_until = NULL, updated_at = ?
                WHERE id = ? AND lease_owner = ?""",
-            [state, error[:500], kind, time.time() + backoff(job.attempts), now(), job.id, owner])
+            [state, error[:500], kind, time.time() + backoff(job.attempts, max_wait), now(), job.id, owner])
     return state
 
 

@@ -90,6 +90,9 @@ def age_seconds(created_at: str) -> float:
 def score(store: Store, ctx: Context, job: jobs.Job, owner: str) -> str:
     """Score one claimed job and store its review; returns the job's new state (or 'lost' when
     another worker holds it now)."""
+    def failed(kind: str, error: str) -> str:
+        return jobs.fail(store, job, owner, kind, error, ctx.settings.job_retry_max_wait)
+
     try:
         with time_budget(ctx.settings.job_timeout):
             assessment = assess_stored(store, ctx, job.artifact_id, job.role)
@@ -97,7 +100,7 @@ def score(store: Store, ctx: Context, job: jobs.Job, owner: str) -> str:
         flags = review_flags(store, ctx, assessment, target)
         if any(f.kind == "llm_unavailable" for f in flags) and age_seconds(job.created_at) < ctx.settings.llm_wait:
             # no model answered: wait for one (with backoff) before settling for the rules judge
-            return jobs.fail(store, job, owner, "llm_wait", f"no model answered; waiting for one: {assessment.llm_error}")
+            return failed("llm_wait", f"no model answered; waiting for one: {assessment.llm_error}")
         with store.transaction():
             if not jobs.holds(store, job.id, owner):
                 return "lost"
@@ -106,12 +109,12 @@ def score(store: Store, ctx: Context, job: jobs.Job, owner: str) -> str:
             jobs.finish(store, job.id, owner, review_id)
         return "done"
     except ScoringTimeout as e:
-        return jobs.fail(store, job, owner, "timeout", str(e))
+        return failed("timeout", str(e))
     except (StoreBusy, sqlite3.OperationalError) as e:
-        return jobs.fail(store, job, owner, "transient", f"{type(e).__name__}: {e}")
+        return failed("transient", f"{type(e).__name__}: {e}")
     except Exception as e:  # the job must never vanish: record why, retry or park it
         log.exception("job %s failed", job.id)
-        return jobs.fail(store, job, owner, "error", f"{type(e).__name__}: {e}")
+        return failed("error", f"{type(e).__name__}: {e}")
 
 
 class Worker:

@@ -73,7 +73,7 @@ def test_a_failing_job_is_retried_with_backoff_then_parked_and_can_be_put_back(s
         [row] = store.db.query("SELECT * FROM jobs")
         assert row["error"] == "RuntimeError: judge crashed" and row["error_kind"] == "error"
         if attempt < jobs.MAX_ATTEMPTS:
-            assert state == "queued" and row["not_before"] > time.time() + jobs.backoff(attempt) - 5
+            assert state == "queued" and row["not_before"] > time.time() + jobs.backoff(attempt, 60) - 5
             assert jobs.claim(store, "w", lease=30) is None  # not before its backoff
             store.conn.execute("UPDATE jobs SET not_before = 0")
     assert state == "failed" and store.db["artifacts"].count == 1  # the accepted artifact is kept
