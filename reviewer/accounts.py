@@ -40,10 +40,11 @@ def create_user(store: Store, email: str, role: str, password: str, team: str | 
         raise AccountError(f"unknown account role {role!r}; use one of: {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"password too short: use at least {MIN_PASSWORD} characters")
-    if store.user(email):
-        raise AccountError(f"user {email} exists already")
-    with store.transaction():
-        user_id = store.add_user(email, _hasher.hash(password), role, team)
+    password_hash = _hasher.hash(password)  # slow on purpose: outside the write lock
+    with store.transaction():  # the check and the insert under one lock: no duplicate on a race
+        if store.user(email):
+            raise AccountError(f"user {email} exists already")
+        user_id = store.add_user(email, password_hash, role, team)
         store.audit("cli", "user_add", "user", user_id, email=email, role=role)
     return user_id
 

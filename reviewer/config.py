@@ -60,6 +60,9 @@ class Settings(BaseSettings):
                          "(0: none; run `reviewer worker` yourself)")
     busy_timeout: float = Field(default=5.0, gt=0, description="seconds a write waits for the database lock "
                                 "before the request answers 503 with Retry-After")
+    db_sync: Literal["normal", "full"] = Field(default="normal", description="normal: a stored write survives "
+                                               "any crash of the service; full: also an OS crash or power loss "
+                                               "(an fsync per write)")
     job_lease: float = Field(default=60.0, gt=0, description="seconds a worker holds a job without renewing "
                              "its lease; a dead worker's job is taken again after this")
     job_timeout: float = Field(default=300.0, gt=0, description="seconds one artifact may take to score "

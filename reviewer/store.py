@@ -109,6 +109,7 @@ def _v4(db: sqlite_utils.Database) -> None:
 # Each entry moves the schema one version up; append, never edit, so old files migrate.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 BUSY_TIMEOUT = 5.0  # seconds a write waits for the lock before StoreBusy
+SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -126,7 +127,12 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 class Store:
-    def __init__(self, path: Path | str, busy_timeout: float = BUSY_TIMEOUT):
+    @classmethod
+    def open(cls, settings) -> "Store":
+        """The store the settings name (db, busy_timeout, db_sync)."""
+        return cls(settings.db, busy_timeout=settings.busy_timeout, sync=settings.db_sync)
+
+    def __init__(self, path: Path | str, busy_timeout: float = BUSY_TIMEOUT, sync: str = "normal"):
         self.path, self.busy_timeout = Path(path), busy_timeout
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: transactions are begun explicitly (IMMEDIATE), never implicitly.
@@ -138,6 +144,9 @@ class Store:
         conn.execute("PRAGMA foreign_keys = ON")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = wal")
+        # normal: in WAL mode a commit survives any crash of the process and the file never
+        # corrupts, without an fsync per commit (~4 ms here); full: also survives power loss.
+        conn.execute(f"PRAGMA synchronous = {SYNC_MODES[sync]}")
         self.migrate()
 
     @property

@@ -63,7 +63,7 @@ def heartbeat(ctx: Context, job_id: int, owner: str):
     lease = ctx.settings.job_lease
 
     def beat():
-        store = Store(ctx.settings.db)
+        store = Store.open(ctx.settings)
         try:
             while not stop.wait(lease / 3):
                 try:
@@ -138,7 +138,7 @@ class Worker:
 
     def run(self, *, drain: bool = False) -> int:
         """Score jobs; returns how many were scored (done or failed)."""
-        store = Store(self.ctx.settings.db, busy_timeout=self.ctx.settings.busy_timeout)
+        store = Store.open(self.ctx.settings)
         ran = 0
         try:
             while not self.stopping.is_set():

@@ -26,7 +26,7 @@ def user_add(
     settings = common.settings(db=db)
     chosen = password or new_password()
     try:
-        create_user(Store(settings.db), email, role, chosen, team)
+        create_user(Store.open(settings), email, role, chosen, team)
     except AccountError as e:
         common.fail(str(e))
     typer.echo(f"created {email.strip().lower()} ({role})" + ("" if password else f"; password: {chosen}"))
@@ -41,6 +41,6 @@ def user_token(email: str, label: Annotated[Optional[str], typer.Option(help="Wh
 
     settings = common.settings(db=db)
     try:
-        typer.echo(issue_token(Store(settings.db), email, label))
+        typer.echo(issue_token(Store.open(settings), email, label))
     except AccountError as e:
         common.fail(str(e))

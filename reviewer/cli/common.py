@@ -61,6 +61,6 @@ def lookup(db: Path | None, find):
 
     s = settings(db=db)
     try:
-        return find(Store(s.db), context(s))
+        return find(Store.open(s), context(s))
     except NotFound as e:
         fail(str(e))

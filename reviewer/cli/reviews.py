@@ -75,7 +75,7 @@ def review(
     settings = common.settings(db=db, judge=judge, model=model, api_base=api_base)
     ctx = common.context(settings)
     items = [Item(data=common.read_input(f, settings.max_bytes), type=type) for f in files]
-    store = Store(settings.db)
+    store = Store.open(settings)
     try:
         ids = submit(store, ctx, items, person=person, role=role, note=note, channel="cli")
     except (IntakeError, RubricError) as e:
@@ -162,7 +162,7 @@ def rescore(
 
     settings = common.settings(db=db, rubric=rubric, judge=judge, model=model, api_base=api_base)
     ctx = common.context(settings)
-    changes = rescore_all(Store(settings.db), ctx, write=not dry_run, actor="rescore", only_flag=only_flag)
+    changes = rescore_all(Store.open(settings), ctx, write=not dry_run, actor="rescore", only_flag=only_flag)
     for c in changes:
         if c.old_level != c.new_level:
             typer.echo(f"review {c.review_id} ({c.person or 'anonymous'}, {c.artifact_type}): "

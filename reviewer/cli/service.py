@@ -55,7 +55,7 @@ def serve(
     except RubricError as e:
         common.fail(str(e))
     sock = listening_socket(settings.host, settings.port)
-    first = ensure_first_admin(Store(settings.db))
+    first = ensure_first_admin(Store.open(settings))
     if first:
         typer.echo(f"first run: created admin account {first[0]} with password {first[1]} (shown once)")
     bound_port = sock.getsockname()[1]
@@ -123,7 +123,7 @@ def jobs_list(
 
     if state is not None and state not in jobs.STATES:
         common.fail(f"unknown state {state!r}; use one of: {', '.join(jobs.STATES)}")
-    store = Store(common.settings(db=db).db)
+    store = Store.open(common.settings(db=db))
     counts, rows = jobs.counts(store), jobs.list_jobs(store, state, limit)
     if as_json:
         typer.echo(json.dumps({"counts": counts, "jobs": rows}, indent=2))
@@ -148,7 +148,7 @@ def jobs_retry(
     from reviewer import jobs
     from reviewer.store import Store
 
-    n = jobs.retry(Store(common.settings(db=db).db), job_ids or None, actor="cli")
+    n = jobs.retry(Store.open(common.settings(db=db)), job_ids or None, actor="cli")
     typer.echo(f"{n} job(s) back in the queue")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reviewer.config import Settings
 from reviewer.pipeline import load_context
@@ -26,7 +27,7 @@ BODY_OVERHEAD = 64 * 1024
 
 def create_app(settings: Settings) -> FastAPI:
     context = load_context(settings)
-    Store(settings.db).close()  # create or migrate the database before the first request
+    Store.open(settings).close()  # create or migrate the database before the first request
     workers = WorkerProcesses(settings)
     stores: queue.SimpleQueue[Store] = queue.SimpleQueue()  # idle connections, reused across requests
 
@@ -44,17 +45,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.stores = stores
     body_limit = settings.max_bytes * 6 + BODY_OVERHEAD
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > body_limit):
-            return JSONResponse({"detail": f"request body over the {body_limit:,}-byte limit "
-                                           f"(artifacts are capped at {settings.max_bytes:,} bytes)"},
-                                status_code=413)
-        return await call_next(request)
-
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict:
+    async def healthz() -> dict:
         return {"status": "ok", "rubric": context.rubric.version_label, "judge": settings.judge}
 
     @app.exception_handler(LoginRequired)
@@ -64,9 +56,28 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.add_middleware(BodyLimit, limit=body_limit, max_bytes=settings.max_bytes)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), same_site="strict",
                        https_only=False, session_cookie="reviewer_session", max_age=12 * 3600)
     return app
+
+
+class BodyLimit:
+    """Refuse a declared body over the limit with 413 before reading it (plain ASGI: Starlette's
+    BaseHTTPMiddleware would cost every request a task and a stream)."""
+
+    def __init__(self, app: ASGIApp, limit: int, max_bytes: int):
+        self.app, self.limit, self.max_bytes = app, limit, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.limit):
+                response = JSONResponse({"detail": f"request body over the {self.limit:,}-byte limit "
+                                                   f"(artifacts are capped at {self.max_bytes:,} bytes)"},
+                                        status_code=413)
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 def session_secret(settings: Settings) -> str:

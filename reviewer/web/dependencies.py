@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import queue
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from reviewer.pipeline import Context
 from reviewer.store import Store
 
 
-def get_context(request: Request) -> Context:
+# The dependencies are async so they run on the event loop, not on a thread-pool hop each: the
+# reads they make are indexed single-row lookups. Only a write (a user's first trusted-header
+# request) goes to the pool, where waiting for the database lock cannot stall the loop.
+
+async def get_context(request: Request) -> Context:
     return request.app.state.context
 
 
-def get_store(request: Request) -> Iterator[Store]:
+async def get_store(request: Request) -> AsyncIterator[Store]:
     """A connection of its own for this request (requests run concurrently on the thread pool),
     taken from the app's idle ones and given back after."""
     idle = request.app.state.stores
     try:
         store = idle.get_nowait()
     except queue.Empty:
-        settings = request.app.state.context.settings
-        store = Store(settings.db, busy_timeout=settings.busy_timeout)
+        store = Store.open(request.app.state.context.settings)
     try:
         yield store
     finally:
@@ -38,23 +42,30 @@ class LoginRequired(Exception):
     """The page needs a signed-in user (answered with a redirect to /login)."""
 
 
-def header_user(request: Request, store: Store) -> dict | None:
-    """In trusted-header mode, the proxy's signed-in user (an employee account on first sight)."""
-    from reviewer.accounts import create_user, new_password
+def _first_sight(store: Store, email: str) -> dict | None:
+    from reviewer.accounts import AccountError, create_user, new_password
 
-    header = request.app.state.context.settings.trusted_header
-    email = (request.headers.get(header, "") if header else "").strip().lower()
-    if not email:
-        return None
-    if store.user(email) is None:
+    try:
         create_user(store, email, "employee", new_password())  # never used: the proxy authenticates
+    except AccountError:
+        pass  # made by a concurrent request, or not an email address
     return store.user(email)
 
 
-def current_user(request: Request, store: Store = Depends(get_store)) -> dict:
-    """The signed-in user: the trusted proxy header when that mode is on, else the browser session."""
+async def signed_in(request: Request, store: Store) -> dict | None:
+    """In trusted-header mode the proxy's user (an employee account on first sight); else the
+    browser session's user; None when neither."""
+    header = request.app.state.context.settings.trusted_header
+    email = (request.headers.get(header, "") if header else "").strip().lower()
+    if email:
+        return store.user(email) or await run_in_threadpool(_first_sight, store, email)
     email = request.session.get("user")
-    user = header_user(request, store) or (store.user(email) if email else None)
+    return store.user(email) if email else None
+
+
+async def current_user(request: Request, store: Store = Depends(get_store)) -> dict:
+    """The signed-in user: the trusted proxy header when that mode is on, else the browser session."""
+    user = await signed_in(request, store)
     if user is None:
         raise LoginRequired()
     return user
@@ -75,16 +86,15 @@ def check_csrf(request: Request, token: str) -> None:
 bearer = HTTPBearer(auto_error=False, description="an API token from `reviewer user token EMAIL`")
 
 
-def api_user(request: Request, store: Store = Depends(get_store),
-             credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
+async def api_user(request: Request, store: Store = Depends(get_store),
+                   credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
     """The caller of a JSON endpoint: an API token (Authorization: Bearer ...) or the browser session."""
     from reviewer.accounts import user_for_token
 
     if credentials is not None:
         user = user_for_token(store, credentials.credentials)
     else:
-        email = request.session.get("user")
-        user = header_user(request, store) or (store.user(email) if email else None)
+        user = await signed_in(request, store)
     if user is None:
         raise HTTPException(status_code=401, detail="sign in or send an API token: Authorization: Bearer <token> "
                                                     "(reviewer user token EMAIL makes one)",
