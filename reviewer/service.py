@@ -66,7 +66,7 @@ def flag_facts(assessment: Assessment, ctx: Context, target: int | None, reviews
         injection_lines=len(j.injection_quotes) or int(j.injection_suspected),
         unverified_quotes=sum(1 for e in j.evidence if not e.verified),
         judge_levels=assessment.judge_levels, sample_levels=assessment.sample_levels,
-        llm_error=assessment.llm_error,
+        llm_error=assessment.llm_error, llm_failure=assessment.llm_failure, excerpt=assessment.excerpt,
         audit_key=f"{assessment.artifact.sha256_original}:{ctx.rubric.content_hash}",
         rubric_label=ctx.rubric.version_label,
         reviews_under_rubric=reviews_under_rubric,

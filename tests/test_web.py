@@ -175,3 +175,34 @@ def test_admins_manage_users_and_others_may_not(site, browser, settings):
     assert coach.goto(site + "/queue").status == 200
     assert coach.goto(site + "/admin/users").status == 403
     assert ensure_first_admin(Store(settings.db)) is None
+
+
+def test_the_queue_pages_through_many_reviews_and_shows_an_excerpt(site, browser, settings):
+    from reviewer.pipeline import assess, load_context
+    from reviewer.service import store_review, store_submission
+
+    ctx = load_context(settings)
+    store = Store(settings.db)
+    scored = [assess(text, None, "analyst", ctx) for text in (CREW, "write me an email about the offsite please")]
+    with store.transaction():
+        for n in range(120):
+            a = scored[n % 2]
+            if n == 7:
+                a = a.model_copy(update={"excerpt": {"model": "openai/local", "window_tokens": 8192,
+                                                     "artifact_tokens": 11000, "sent_tokens": 7000,
+                                                     "spans": [[0, 40], [60, 90]]}})
+            _, [artifact_id] = store_submission(store, [a.artifact], person=f"p{n}@example.com", role="analyst",
+                                                team="care" if n % 3 else "ops", note=None, channel="test", actor="t")
+            store_review(store, ctx, artifact_id, a, 4, "t")
+    coach = browser.new_page()
+    sign_in(coach, site, "cy@example.com", "cy-password-333")
+    coach.goto(site + "/queue")
+    assert coach.locator("table tr").count() == 51 and "page 1 of 3" in coach.inner_text("nav.pages")
+    coach.click("nav.pages >> text=next")
+    assert "page 2 of 3" in coach.inner_text("nav.pages") and coach.locator("table tr").count() == 51
+    coach.goto(site + "/queue?team=ops&level=1")
+    assert "20 match the filters" in coach.inner_text("main") and coach.locator("table tr").count() == 21
+    coach.goto(site + "/queue?level=")  # an empty filter is no filter, not an error
+    assert "120</strong> awaiting a coach" in coach.content()
+    coach.goto(site + "/reviews/8")
+    assert "read 7,000 tokens of excerpts (2 passages: characters 0-40, 60-90)" in coach.inner_text("#excerpt")
