@@ -75,10 +75,10 @@ def job_ids_of(store: Store, submission_id: int) -> list[int]:
 
 
 def submission_status(store: Store, submission_id: int) -> SubmissionStatus:
-    sub = list(store.db.query("SELECT id, created_at FROM submissions WHERE id = ?", [submission_id]))
+    sub = store.query("SELECT id, created_at FROM submissions WHERE id = ?", [submission_id])
     if not sub:
         raise NotFound(f"no submission {submission_id}")
-    rows = store.db.query("""SELECT a.id AS artifact_id, a.artifact_type, j.state, j.review_id, j.error
+    rows = store.query("""SELECT a.id AS artifact_id, a.artifact_type, j.state, j.review_id, j.error
                              FROM artifacts a JOIN jobs j ON j.artifact_id = a.id
                              WHERE a.submission_id = ? ORDER BY a.id""", [submission_id])
     return SubmissionStatus(**sub[0], artifacts=[ArtifactState(**r) for r in rows])
@@ -164,7 +164,7 @@ def list_jobs(store: Store, state: str | None = None, limit: int = 50) -> list[d
     args: list = []
     if state:
         sql, args = sql + " WHERE j.state = ?", [state]
-    return list(store.db.query(sql + " ORDER BY j.id DESC LIMIT ?", args + [limit]))
+    return store.query(sql + " ORDER BY j.id DESC LIMIT ?", args + [limit])
 
 
 def counts(store: Store) -> dict[str, int]:

@@ -49,7 +49,7 @@ class Page(BaseModel):
 def _flags_of(store: Store, review_ids: list[int]) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {i: [] for i in review_ids}
     if review_ids:
-        for f in store.db.query(f"""SELECT review_id, kind, severity, reason FROM flags
+        for f in store.query(f"""SELECT review_id, kind, severity, reason FROM flags
                                     WHERE review_id IN ({', '.join('?' * len(review_ids))})
                                     ORDER BY severity DESC, id""", review_ids):
             out[f["review_id"]].append(f)
@@ -70,8 +70,8 @@ def open_reviews(store: Store, filters: QueueFilters, page: int = 1, size: int =
     total = store.conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0]
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
-    rows = list(store.db.query(sql + " ORDER BY q.severity DESC, q.created_at, q.id LIMIT ? OFFSET ?",
-                               args + [size, (page - 1) * size]))
+    rows = store.query(sql + " ORDER BY q.severity DESC, q.created_at, q.id LIMIT ? OFFSET ?",
+                               args + [size, (page - 1) * size])
     flags = _flags_of(store, [r["id"] for r in rows])
     return Page(rows=[{**r, "flags": flags[r["id"]]} for r in rows], page=page, pages=pages, total=total)
 
@@ -103,6 +103,6 @@ def person_artifacts(store: Store, email: str, page: int = 1, size: int = PAGE_S
     total = store.conn.execute(f"SELECT count(*) FROM ({sql})", [email]).fetchone()[0]
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
-    rows = list(store.db.query(sql + " ORDER BY s.id DESC, a.id LIMIT ? OFFSET ?", [email, size, (page - 1) * size]))
+    rows = store.query(sql + " ORDER BY s.id DESC, a.id LIMIT ? OFFSET ?", [email, size, (page - 1) * size])
     return Page(rows=rows, page=page, pages=pages, total=total)
 

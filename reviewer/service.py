@@ -110,7 +110,7 @@ def submit(store: Store, ctx: Context, items: list[Item], *, person: str | None 
 
 def assess_stored(store: Store, ctx: Context, artifact_id: int, role: str | None) -> Assessment:
     """Score an artifact already in the store (its redacted text) under ctx's rubric and judge."""
-    row = next(store.db.query("SELECT * FROM artifacts WHERE id = ?", [artifact_id]))
+    row = store.query("SELECT * FROM artifacts WHERE id = ?", [artifact_id])[0]
     artifact = PreparedArtifact(**{k: row[k] for k in PreparedArtifact.model_fields if k != "redactions"},
                                 redactions=json.loads(row["redactions"] or "{}"))
     return assess_prepared(artifact, parse_structured(artifact.text)[1], role, ctx)
@@ -198,7 +198,7 @@ def rescore_all(store: Store, ctx: Context, *, write: bool, actor: str, only_fla
     llm_unavailable) under ctx's rubric and judge. With write=False nothing is stored;
     otherwise each gets a new review that supersedes it."""
 
-    rows = store.db.query("""SELECT max(r.id) AS id FROM reviews r GROUP BY r.artifact_id ORDER BY r.artifact_id""")
+    rows = store.query("""SELECT max(r.id) AS id FROM reviews r GROUP BY r.artifact_id ORDER BY r.artifact_id""")
     out = []
     for review_id in [r["id"] for r in rows]:
         row = store.review_row(review_id)
@@ -262,7 +262,7 @@ def final_view(store: Store, ctx: Context, review_id: int) -> Review:
 
 
 def submission_owner(store: Store, submission_id: int) -> str | None:
-    row = store.db.execute("""SELECT p.email FROM submissions s LEFT JOIN people p ON p.id = s.person_id
+    row = store.conn.execute("""SELECT p.email FROM submissions s LEFT JOIN people p ON p.id = s.person_id
                               WHERE s.id = ?""", [submission_id]).fetchone()
     return row[0] if row else None
 

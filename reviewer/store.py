@@ -18,18 +18,21 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from reviewer.schemas import Flag
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _v1(db: sqlite_utils.Database) -> None:
+def _v1(db: "sqlite_utils.Database") -> None:
     db["people"].create({"id": int, "email": str, "role": str, "team": str, "created_at": str},
                         pk="id", not_null={"email", "created_at"})
     db["people"].create_index(["email"], unique=True)
@@ -69,7 +72,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         db[table].create_index(cols)
 
 
-def _v2(db: sqlite_utils.Database) -> None:
+def _v2(db: "sqlite_utils.Database") -> None:
     """Accounts: local users with hashed passwords, and per-user API tokens (hashes only)."""
     db["users"].create({"id": int, "email": str, "password_hash": str, "role": str, "team": str,
                         "created_at": str}, pk="id", not_null={"email", "password_hash", "role", "created_at"})
@@ -80,7 +83,7 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["api_tokens"].create_index(["token_hash"], unique=True)
 
 
-def _v3(db: sqlite_utils.Database) -> None:
+def _v3(db: "sqlite_utils.Database") -> None:
     """The durable scoring queue: one job per accepted artifact. Its state is operational and
     updated in place; what it produces (reviews) is append-only like everything else."""
     db["jobs"].create({"id": int, "artifact_id": int, "role": str, "actor": str, "state": str, "attempts": int,
@@ -90,7 +93,7 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["jobs"].create_index(["state"])
 
 
-def _v4(db: sqlite_utils.Database) -> None:
+def _v4(db: "sqlite_utils.Database") -> None:
     """Workers in several processes: jobs carry a lease (who holds them, until when) and a
     not-before time for retries with backoff; idempotency keys make client retries safe;
     reviews record the excerpt sent to a model whose window the artifact did not fit."""
@@ -107,7 +110,7 @@ def _v4(db: sqlite_utils.Database) -> None:
 
 
 # Each entry moves the schema one version up; append, never edit, so old files migrate.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3, _v4]
 BUSY_TIMEOUT = 5.0  # seconds a write waits for the lock before StoreBusy
 SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -139,7 +142,6 @@ class Store:
         # check_same_thread=False: FastAPI may open, use and close one request's connection on
         # different pool threads (never at once).
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout)
-        self.db = sqlite_utils.Database(conn)
         self.conn = conn
         conn.execute("PRAGMA foreign_keys = ON")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -148,6 +150,20 @@ class Store:
         # corrupts, without an fsync per commit (~4 ms here); full: also survives power loss.
         conn.execute(f"PRAGMA synchronous = {SYNC_MODES[sync]}")
         self.migrate()
+
+    @cached_property
+    def db(self) -> "sqlite_utils.Database":
+        """sqlite-utils over the same connection, for migrations and ad-hoc use (imported on first
+        use: it imports numpy when that is installed, a quarter second a start)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
+
+    def query(self, sql: str, args: list | tuple = ()) -> list[dict]:
+        """Rows as dicts."""
+        cursor = self.conn.execute(sql, args)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
 
     @property
     def schema_version(self) -> int:
@@ -211,7 +227,7 @@ class Store:
         """The person's id, creating the person on first sight (role and team as first given)."""
         if not email:
             return None
-        row = self.db.execute("SELECT id FROM people WHERE email = ?", [email]).fetchone()
+        row = self.conn.execute("SELECT id FROM people WHERE email = ?", [email]).fetchone()
         if row:
             return row[0]
         return self._insert("people", {"email": email, "role": role, "team": team, "created_at": now()})
@@ -275,33 +291,33 @@ class Store:
 
     # ---------------------------------------------------------------- reads
     def key_record(self, actor: str, key: str) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM idempotency_keys WHERE actor = ? AND key = ?", [actor, key]))
+        rows = self.query("SELECT * FROM idempotency_keys WHERE actor = ? AND key = ?", [actor, key])
         return {**rows[0], "review_ids": _loads(rows[0]["review_ids"])} if rows else None
 
     def user(self, email: str) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM users WHERE email = ?", [email]))
+        rows = self.query("SELECT * FROM users WHERE email = ?", [email])
         return rows[0] if rows else None
 
     def user_by_token_hash(self, token_hash: str) -> dict | None:
-        rows = list(self.db.query("""SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id
-                                     WHERE t.token_hash = ?""", [token_hash]))
+        rows = self.query("""SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id
+                                     WHERE t.token_hash = ?""", [token_hash])
         return rows[0] if rows else None
 
     def count_users(self) -> int:
-        return self.db["users"].count
+        return self.conn.execute("SELECT count(*) FROM users").fetchone()[0]
 
     def count_reviews_under_rubric(self, rubric_hash: str) -> int:
-        return self.db.execute("SELECT count(*) FROM reviews WHERE rubric_hash = ?", [rubric_hash]).fetchone()[0]
+        return self.conn.execute("SELECT count(*) FROM reviews WHERE rubric_hash = ?", [rubric_hash]).fetchone()[0]
 
     def review_row(self, review_id: int) -> dict | None:
-        rows = list(self.db.query(
+        rows = self.query(
             """SELECT r.*, a.artifact_type, a.type_detected, a.fmt, a.text, a.redactions,
                       a.sha256_original, a.size_bytes, s.role, s.note, s.id AS submission_id,
                       p.email AS person
                FROM reviews r JOIN artifacts a ON a.id = r.artifact_id
                JOIN submissions s ON s.id = a.submission_id
                LEFT JOIN people p ON p.id = s.person_id
-               WHERE r.id = ?""", [review_id]))
+               WHERE r.id = ?""", [review_id])
         if not rows:
             return None
         row = rows[0]
@@ -311,20 +327,20 @@ class Store:
         row["type_detected"] = bool(row["type_detected"])
         row["insufficient_evidence"] = bool(row["insufficient_evidence"])
         row["flags"] = [Flag(kind=f["kind"], severity=f["severity"], reason=f["reason"])
-                        for f in self.db.query("SELECT * FROM flags WHERE review_id = ? ORDER BY severity DESC, id",
+                        for f in self.query("SELECT * FROM flags WHERE review_id = ? ORDER BY severity DESC, id",
                                                [review_id])]
-        row["usage"] = dict(zip(("llm_samples", "tokens_in", "tokens_out", "cost_usd", "latency_ms"), self.db.execute(
+        row["usage"] = dict(zip(("llm_samples", "tokens_in", "tokens_out", "cost_usd", "latency_ms"), self.conn.execute(
             """SELECT count(*), coalesce(sum(tokens_in), 0), coalesce(sum(tokens_out), 0),
                       coalesce(sum(cost_usd), 0), coalesce(sum(latency_ms), 0)
                FROM judge_samples WHERE review_id = ? AND model IS NOT NULL""", [review_id]).fetchone()))
         row["decisions"] = [{**d, "feedback": _loads(d["feedback"])} for d in
-                            self.db.query("SELECT * FROM decisions WHERE review_id = ? ORDER BY id", [review_id])]
+                            self.query("SELECT * FROM decisions WHERE review_id = ? ORDER BY id", [review_id])]
         return row
 
     def latest_reviews_for_person(self, email: str) -> list[dict]:
         """The newest review of each of the person's artifacts (rescores supersede older ones):
         id, level, confidence and dimensions, in one query."""
-        return [{**r, "dimensions": _loads(r["dimensions"], [])} for r in self.db.query(
+        return [{**r, "dimensions": _loads(r["dimensions"], [])} for r in self.query(
             """SELECT r.id, r.level, r.confidence, r.dimensions FROM reviews r
                JOIN artifacts a ON a.id = r.artifact_id JOIN submissions s ON s.id = a.submission_id
                JOIN people p ON p.id = s.person_id
@@ -332,11 +348,11 @@ class Store:
                ORDER BY r.artifact_id""", [email])]
 
     def person(self, email: str) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM people WHERE email = ?", [email]))
+        rows = self.query("SELECT * FROM people WHERE email = ?", [email])
         return rows[0] if rows else None
 
     def audit_entries(self, entity: str | None = None, entity_id: int | None = None) -> list[dict]:
         sql, args = "SELECT * FROM audit_log", []
         if entity is not None:
             sql, args = sql + " WHERE entity = ? AND entity_id = ?", [entity, entity_id]
-        return [{**r, "detail": _loads(r["detail"], {})} for r in self.db.query(sql + " ORDER BY id", args)]
+        return [{**r, "detail": _loads(r["detail"], {})} for r in self.query(sql + " ORDER BY id", args)]

@@ -178,7 +178,7 @@ def review_page(review_id: int, request: Request, user: Annotated[dict, Depends(
     spans = [(e.start, e.end) for e in review.evidence if e.verified]
     lines = highlighted_lines(row["text"], spans)
     if user["role"] in ("coach", "admin"):
-        samples = list(store.db.query("SELECT * FROM judge_samples WHERE review_id = ? ORDER BY id", [review_id]))
+        samples = store.query("SELECT * FROM judge_samples WHERE review_id = ? ORDER BY id", [review_id])
         return render(request, "review_coach.html", user=user, r=review, final=final_view(store, ctx, review_id),
                       lines=lines, samples=samples, decisions=row["decisions"], rubric=ctx.rubric,
                       target=(ctx.roles.get(review.role) or None))
@@ -215,7 +215,7 @@ def require_admin(user: Annotated[dict, Depends(current_user)]) -> dict:
 
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, admin: Annotated[dict, Depends(require_admin)], store=Depends(get_store)):
-    users = list(store.db.query("SELECT email, role, team, created_at FROM users ORDER BY email"))
+    users = store.query("SELECT email, role, team, created_at FROM users ORDER BY email")
     return render(request, "users.html", user=admin, users=users, roles=ROLES)
 
 
@@ -232,6 +232,6 @@ def add_user(request: Request, admin: Annotated[dict, Depends(require_admin)], e
         values["created"] = (email.strip().lower(), password)
     except AccountError as e:
         values["error"] = str(e)
-    users = list(store.db.query("SELECT email, role, team, created_at FROM users ORDER BY email"))
+    users = store.query("SELECT email, role, team, created_at FROM users ORDER BY email")
     return render(request, "users.html", status_code=422 if "error" in values else 200, user=admin, users=users,
                   roles=ROLES, **values)
