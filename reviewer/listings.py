@@ -56,8 +56,10 @@ def _flags_of(store: Store, review_ids: list[int]) -> dict[int, list[dict]]:
     return out
 
 
-def open_reviews(store: Store, filters: QueueFilters, page: int = 1, size: int = PAGE_SIZE) -> Page:
-    """Reviews awaiting a human, flagged first by their most severe flag, then oldest first."""
+def open_reviews(store: Store, filters: QueueFilters, open_count: int, page: int = 1,
+                 size: int = PAGE_SIZE) -> Page:
+    """Reviews awaiting a human, flagged first by their most severe flag, then oldest first.
+    `open_count` (from queue_counts) is the total when no filter is set, saving a scan."""
     where, args = ["q.status != 'released'"], []
     if filters.flag:
         where.append("EXISTS (SELECT 1 FROM flags f WHERE f.review_id = q.id AND f.kind = ?)")
@@ -67,24 +69,21 @@ def open_reviews(store: Store, filters: QueueFilters, page: int = 1, size: int =
             where.append(f"q.{column} = ?")
             args.append(getattr(filters, column))
     sql = f"WITH q AS ({_LATEST}) SELECT * FROM q WHERE {' AND '.join(where)}"
-    total = store.conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0]
+    total = store.conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0] if args else open_count
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
     rows = store.query(sql + " ORDER BY q.severity DESC, q.created_at, q.id LIMIT ? OFFSET ?",
-                               args + [size, (page - 1) * size])
+                       args + [size, (page - 1) * size])
     flags = _flags_of(store, [r["id"] for r in rows])
     return Page(rows=[{**r, "flags": flags[r["id"]]} for r in rows], page=page, pages=pages, total=total)
 
 
-def queue_counts(store: Store) -> dict:
-    """How many reviews await a coach, how many of them are flagged, and the flag kinds among them."""
+def queue_counts(store: Store) -> dict[str, int]:
+    """How many reviews await a coach, and how many of them are flagged (one scan)."""
     open_count, flagged = store.conn.execute(
         f"WITH q AS ({_LATEST}) SELECT count(*), coalesce(sum(q.severity > 0), 0) FROM q "
         "WHERE q.status != 'released'").fetchone()
-    kinds = [r[0] for r in store.conn.execute(
-        f"""WITH q AS ({_LATEST}) SELECT DISTINCT f.kind FROM q JOIN flags f ON f.review_id = q.id
-            WHERE q.status != 'released' ORDER BY f.kind""")]
-    return {"open": open_count, "flagged": flagged, "kinds": kinds}
+    return {"open": open_count, "flagged": flagged}
 
 
 def person_artifacts(store: Store, email: str, page: int = 1, size: int = PAGE_SIZE) -> Page:

@@ -161,9 +161,9 @@ def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], stor
     """Reviews awaiting a human: flagged first, by flag severity, then oldest first; a page at a time."""
     filters = QueueFilters(flag=flag or None, role=role or None, team=team or None,
                            level=int(level) if level and level.isdigit() else None)
-    listing = open_reviews(store, filters, page)
     counts = queue_counts(store)
-    return render(request, "queue.html", user=coach, listing=listing, counts=counts, kinds=counts["kinds"],
+    listing = open_reviews(store, filters, counts["open"], page)
+    return render(request, "queue.html", user=coach, listing=listing, counts=counts, kinds=sorted(ctx.policy.rules),
                   roles=ctx.roles.roles, filters=filters, query=filters.model_dump(exclude_none=True))
 
 
