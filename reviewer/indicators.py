@@ -2,41 +2,70 @@
 
 Every hit carries a quote that is an exact slice of the artifact text (`text[start:end]`), so
 any score built on it can be traced back to the artifact.
+
+Detection time grows linearly with the text, whatever its shape: the rubric's patterns run on
+RE2 (reviewer.patterns), lines are looked up in an index built once per text, each key of the
+parsed tree is searched for once, and each pattern or structure check offers an indicator at
+most MAX_CANDIDATES hits, so no number of matches on one huge line adds up.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
-import re
 from collections.abc import Iterator
+from functools import cached_property
 
+import re2
+
+from reviewer.patterns import compile_pattern
 from reviewer.rubric import Indicator, Rubric, StructureCheck
 from reviewer.schemas import Evidence
 
 MAX_QUOTE_CHARS = 200
 MAX_HITS_PER_INDICATOR = 5
+# Hits one pattern or structure check may offer an indicator. Real artifacts reach
+# MAX_HITS_PER_INDICATOR distinct lines long before; beyond it the text repeats itself
+# (most often on one long line, where every hit counts once).
+MAX_CANDIDATES = 100
+# Occurrences of a key searched for the one its value follows; later ones fall back to the first.
+MAX_KEY_SITES = 100
 
 
-def line_span(text: str, pos: int) -> tuple[int, int]:
-    """Start and end of the line holding `pos`, without its surrounding white space."""
-    start = text.rfind("\n", 0, pos) + 1
-    end = text.find("\n", pos)
-    end = len(text) if end == -1 else end
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+class Lines:
+    """A text with its line index: the line of an offset in O(log n), each line trimmed once."""
 
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts = list(itertools.accumulate((len(line) + 1 for line in text.split("\n")), initial=0))
+        self._trimmed: dict[int, tuple[int, int]] = {}
 
-def quote_span(text: str, match_start: int, match_end: int) -> tuple[int, int]:
-    """The line around a match, cut to MAX_QUOTE_CHARS centred on the match."""
-    start, end = line_span(text, match_start)
-    if end - start <= MAX_QUOTE_CHARS:
-        return start, end
-    centre = (match_start + min(match_end, end)) // 2
-    start = max(start, centre - MAX_QUOTE_CHARS // 2)
-    return start, min(end, start + MAX_QUOTE_CHARS)
+    def number(self, pos: int) -> int:
+        """Index of the line holding offset `pos`."""
+        return bisect.bisect_right(self._starts, pos) - 1
+
+    def span(self, pos: int) -> tuple[int, int]:
+        """Start and end of the line holding `pos`, without its surrounding white space."""
+        n = self.number(pos)
+        if n not in self._trimmed:
+            start, end = self._starts[n], self._starts[n + 1] - 1
+            line = self.text[start:end]
+            body = line.strip()
+            if body:
+                start += len(line) - len(line.lstrip())
+                self._trimmed[n] = (start, start + len(body))
+            else:
+                self._trimmed[n] = (end, end)
+        return self._trimmed[n]
+
+    def quote(self, match_start: int, match_end: int) -> tuple[int, int]:
+        """The line around a match, cut to MAX_QUOTE_CHARS centred on the match."""
+        start, end = self.span(match_start)
+        if end - start <= MAX_QUOTE_CHARS:
+            return start, end
+        centre = (match_start + min(match_end, end)) // 2
+        start = max(start, centre - MAX_QUOTE_CHARS // 2)
+        return start, min(end, start + MAX_QUOTE_CHARS)
 
 
 def _walk(node: object) -> Iterator[dict]:
@@ -61,84 +90,121 @@ def _scalar_text(value: object) -> str:
     return value if isinstance(value, str) else str(value) if isinstance(value, (int, float, bool)) else ""
 
 
-def _structure_matches(check: StructureCheck, tree: object) -> list[tuple[str, str]]:
+class _Tree:
+    """The parsed tree flattened once per artifact: its mappings and their string-keyed entries, in document order."""
+
+    def __init__(self, tree: object) -> None:
+        self.mappings = list(_walk(tree))
+        self.entries = [(k, v) for mapping in self.mappings for k, v in mapping.items() if isinstance(k, str)]
+        self._keys = {k for k, _ in self.entries}
+
+    def keys_matching(self, check: StructureCheck) -> set[str]:
+        """The distinct keys the check's `key` fully matches: each tested once, however often it repeats."""
+        return {k for k in self._keys if check.key_re.fullmatch(k)}
+
+    @cached_property
+    def lowered(self) -> list[dict[str, object]]:
+        """Per mapping, its keys lower-cased (-> the key as written)."""
+        return [{str(k).lower(): k for k in mapping} for mapping in self.mappings]
+
+
+def _structure_matches(check: StructureCheck, tree: _Tree) -> list[tuple[str, str]]:
     """(key, scalar value) of each node the check accepts."""
     found = []
-    for mapping in _walk(tree):
-        if check.key_re is not None:
-            for key, value in mapping.items():
-                if not isinstance(key, str) or not check.key_re.fullmatch(key):
-                    continue
-                if check.value_re is not None and not check.value_re.search(_scalar_text(value)):
-                    continue
-                if check.non_empty and not _non_empty(value):
-                    continue
-                found.append((key, _scalar_text(value)))
-        else:
-            lowered = {str(k).lower(): k for k in mapping}
-            if all(alts & lowered.keys() for alts in check.key_sets):
-                first = next(lowered[k] for k in lowered if k in check.key_sets[0])
-                found.append((str(first), _scalar_text(mapping[first])))
+    if check.key_re is not None:
+        keys = tree.keys_matching(check)
+        for key, value in tree.entries:
+            if key not in keys:
+                continue
+            scalar = _scalar_text(value)
+            if check.value_re is not None and not check.value_re.search(scalar):
+                continue
+            if check.non_empty and not _non_empty(value):
+                continue
+            found.append((key, scalar))
+        return found
+    for mapping, lowered in zip(tree.mappings, tree.lowered):
+        if all(alts & lowered.keys() for alts in check.key_sets):
+            first = next(lowered[k] for k in lowered if k in check.key_sets[0])
+            found.append((str(first), _scalar_text(mapping[first])))
     return found
 
 
-def _locate_key(text: str, key: str, value: str) -> tuple[int, int] | None:
-    """Where a key of the parsed tree stands in the text (the line that also holds its value, if any)."""
-    key_re = re.compile(r"""(^|[\s{,\-])["']?""" + re.escape(key) + r"""["']?\s*[:=]""", re.MULTILINE)
-    first = None
-    for m in key_re.finditer(text):
-        span = line_span(text, m.end() - 1)
-        if first is None:
-            first = span
-        if not value or value[:40] in text[span[0]:span[1]]:
-            return span
-    return first
+class _KeySites:
+    """Where the keys of the parsed tree stand in the text; each key is searched for once per text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._sites: dict[str, list[tuple[int, int]]] = {}
+
+    def locate(self, key: str, value: str) -> int | None:
+        """Offset of the key's first occurrence (of MAX_KEY_SITES) that its value follows on its line
+        within MAX_QUOTE_CHARS, else of its first occurrence; None if the key is not in the text
+        or longer than a quote."""
+        if len(key) > MAX_QUOTE_CHARS:
+            return None
+        if key not in self._sites:
+            # the key as written ((?-i:...)), after a line start, space, brace, comma or dash, before : or =
+            pattern = compile_pattern(r"""(?:^|[\s{,\-])(["']?(?-i:""" + re2.escape(key) + r""")["']?)\s*[:=]""")
+            self._sites[key] = [m.span(1) for m in itertools.islice(pattern.finditer(self.text), MAX_KEY_SITES)]
+        sites = self._sites[key]
+        needle = value[:40]
+        for start, end in sites if needle else ():
+            if needle in self.text[end:end + MAX_QUOTE_CHARS].partition("\n")[0]:
+                return start
+        return sites[0][0] if sites else None
 
 
-def _pattern_spans(indicator: Indicator, text: str) -> Iterator[tuple[int, int]]:
+def _pattern_spans(indicator: Indicator, lines: Lines) -> Iterator[tuple[int, int]]:
+    text, excludes = lines.text, indicator.detect.compiled_exclude
     for pattern in indicator.detect.compiled:
-        for m in pattern.finditer(text):
+        for m in itertools.islice(pattern.finditer(text), MAX_CANDIDATES):
+            if excludes and any(p.match(text[m.start():m.start() + MAX_QUOTE_CHARS]) for p in excludes):
+                continue
+            matched = m.group()
             # a leading \s* may start on an earlier blank line: quote the line the words are on
-            start = m.start() + len(m.group()) - len(m.group().lstrip())
-            yield quote_span(text, start, max(m.end(), start + 1))
+            start = m.start() + len(matched) - len(matched.lstrip())
+            yield lines.quote(start, max(m.end(), start + 1))
 
 
-def _structure_spans(indicator: Indicator, text: str, tree: object) -> Iterator[tuple[int, int]]:
+def _structure_spans(indicator: Indicator, lines: Lines, tree: _Tree | None,
+                     sites: _KeySites) -> Iterator[tuple[int, int]]:
     if tree is None:
         return
     for check in indicator.detect.structure:
         found = _structure_matches(check, tree)
         if len(found) < check.min_count:
             continue
-        for key, value in found:
-            span = _locate_key(text, key, value)
-            if span is not None:
-                yield span
+        for key, value in found[:MAX_CANDIDATES]:
+            at = sites.locate(key, value)
+            if at is not None:
+                # quoted from the key on: in minified JSON its line is the whole text
+                yield lines.quote(at, at + MAX_QUOTE_CHARS)
 
 
-def _overlaps(span: tuple[int, int], blocked: list[tuple[int, int]]) -> bool:
-    return any(span[0] < b_end and b_start < span[1] for b_start, b_end in blocked)
+def injection_spans(lines: Lines, rubric: Rubric) -> list[tuple[int, int]]:
+    """Lines that try to steer the grader (rubric `injection.patterns`), sorted."""
+    return sorted({lines.span(m.start()) for p in rubric.injection.compiled for m in p.finditer(lines.text)})
 
 
-def injection_spans(text: str, rubric: Rubric) -> list[tuple[int, int]]:
-    """Lines that try to steer the grader (rubric `injection.patterns`)."""
-    spans = {line_span(text, m.start()) for p in rubric.injection.compiled for m in p.finditer(text)}
-    return sorted(spans)
-
-
-def detect(text: str, tree: object, rubric: Rubric, blocked: list[tuple[int, int]] | None = None) -> dict[str, list[Evidence]]:
+def detect(lines: Lines, tree: object, rubric: Rubric,
+           blocked: list[tuple[int, int]] | None = None) -> dict[str, list[Evidence]]:
     """Indicators the artifact meets, each with its evidence (distinct lines, first ones first).
 
-    Lines in `blocked` (suspected injection) never count as evidence.
+    Lines in `blocked` (suspected injection, as found by injection_spans) never count as evidence.
     """
-    blocked = blocked or []
+    text = lines.text
+    blocked_lines = {lines.number(start) for start, _ in blocked or ()}
+    flat = None if tree is None else _Tree(tree)
+    sites = _KeySites(text)
     met: dict[str, list[Evidence]] = {}
     for ind in rubric.indicators:
-        spans = {}
+        spans: dict[int, tuple[int, int]] = {}  # line number -> its first hit
         enough = max(MAX_HITS_PER_INDICATOR, ind.detect.min_matches)
-        for span in itertools.chain(_pattern_spans(ind, text), _structure_spans(ind, text, tree)):
-            if span[1] > span[0] and not _overlaps(span, blocked):
-                spans.setdefault(line_span(text, span[0])[0], span)
+        for span in itertools.chain(_pattern_spans(ind, lines), _structure_spans(ind, lines, flat, sites)):
+            line = lines.number(span[0])
+            if span[1] > span[0] and line not in blocked_lines:
+                spans.setdefault(line, span)
                 if len(spans) >= enough:  # more hits change nothing: stop scanning a long artifact
                     break
         if len(spans) < ind.detect.min_matches:

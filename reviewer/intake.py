@@ -2,7 +2,9 @@
 
 Artifact text is untrusted. Decoding refuses binary and oversize input; parsing only ever loads plain
 data (no object construction), gives up on alias bombs and over-deep or over-large trees, and never
-raises. Type detection is cheap heuristics; the submitter can always declare the type instead.
+raises. Type detection is cheap heuristics; the submitter can always declare the type instead. Its
+regexes stay linear in the text (tests/test_linear.py): no two `[ \t]*` in a row with only optional
+items between them, which Python's backtracking `re` would try to split every way on a run of spaces.
 """
 
 from __future__ import annotations
@@ -419,7 +421,10 @@ def _within_depth(tree: object, max_depth: int) -> bool:
 
 # Plain text
 
-_FENCED_BLOCK = re.compile(r"^[ \t]*```[^\n]*\n.*?^[ \t]*```[ \t]*$", re.MULTILINE | re.DOTALL)
+# Fenced blocks are found line by line (_without_fenced_blocks): a regex searching for each opening
+# fence's close rescans the rest of the text for every unclosed one.
+_FENCE_OPEN = re.compile(r"[ \t]*```")
+_FENCE_CLOSE = re.compile(r"[ \t]*```[ \t]*")
 _WHOLE_FENCE = re.compile(r"[ \t]*```[^\n]*\n(.*)\n[ \t]*```[ \t]*", re.DOTALL)
 _UNIFIED_DIFF_HUNK = re.compile(r"^@@ -[0-9]+(?:,[0-9]+)? \+[0-9]+(?:,[0-9]+)? @@", re.MULTILINE)
 _CODE_LINE = re.compile(r"""[ \t]*(?:
@@ -451,7 +456,7 @@ _AGENT_CODE = re.compile(r"^[ \t]*(?:from|import)[ \t]+(?:autogen\w*|langgraph|c
 _SPEAKER_LINE = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*|>[ \t]*)?(?:\*\*|__)?"
     r"(user|assistant|human|ai|chatgpt|gpt-?4o?|claude|gemini|copilot|bard|bot|you|me)"
-    r"(?:[ \t]+said)?[ \t]*(?:\*\*|__)?[ \t]*(?::|$)", re.IGNORECASE | re.MULTILINE)
+    r"(?:[ \t]+said)?[ \t]*(?:(?:\*\*|__)[ \t]*)?(?::|$)", re.IGNORECASE | re.MULTILINE)
 _INLINE_EDIT = re.compile(r"~~[^~\n]{1,500}~~|\[(?:edited|edit|deleted|removed|added|inserted|changed)\b[^\]\n]{0,200}\]"
                           r"|\{\+\+[^\n]{0,500}?\+\+\}|\{--[^\n]{0,500}?--\}|</?(?:del|ins)>", re.IGNORECASE)
 _ORIGINAL_SIDE = re.compile(
@@ -485,7 +490,7 @@ _REQUEST_VERBS = (
     "|act|imagine|pretend|consider|read|check|categori[sz]e|rank|rate|score|turn|transform|shorten|expand|simplify"
     "|paraphrase|continue|complete|fill|think|pick|choose|put|mark|add|remove|cite|quote|ask|assume|start|end")
 # A verb opening a sentence, paragraph or list item; a wrapped line that merely starts with "use" is not a request.
-_IMPERATIVE = re.compile(r"(?:\A[ \t]*|[.!?:]\**[ \t]*\n?[ \t]*|\n[ \t]*\n[ \t]*|^[ \t]*(?:[-*•>]|[0-9]+[.)])[ \t]+)"
+_IMPERATIVE = re.compile(r"(?:\A[ \t]*|[.!?:]\**[ \t]*(?:\n[ \t]*)?|\n[ \t]*\n[ \t]*|^[ \t]*(?:[-*•>]|[0-9]+[.)])[ \t]+)"
                          r"(?:please[ \t]+|now[ \t]+|then[ \t]+|also[ \t]+|finally,?[ \t]+)?(?:" + _REQUEST_VERBS + r")\b",
                          re.IGNORECASE | re.MULTILINE)
 _REQUEST_PHRASE = re.compile(r"\b(?:please|can you|could you|would you|will you|help me|i need you|i want you|i'd like you"
@@ -526,7 +531,7 @@ def _code_type(text: str, assume_code: bool = False) -> str | None:
 def _looks_like_code(text: str) -> bool:
     """Mostly source lines, not prose with a snippet; code fenced inside prose does not count."""
     whole = _WHOLE_FENCE.fullmatch(text)
-    body = whole.group(1) if whole else _FENCED_BLOCK.sub("", text)
+    body = whole.group(1) if whole else _without_fenced_blocks(text)
     code = prose = 0
     for line in body.split("\n"):
         if _CODE_LINE.match(line):
@@ -536,9 +541,31 @@ def _looks_like_code(text: str) -> bool:
     return code >= (2 if _LLM_API.search(text) else 3) and code >= prose
 
 
+def _without_fenced_blocks(text: str) -> str:
+    """The text with each ``` block, from its opening line to the next bare ``` line, cut to an empty line."""
+    if "```" not in text:
+        return text
+    lines = text.split("\n")
+    closes = [i for i, line in enumerate(lines) if _FENCE_CLOSE.fullmatch(line)]
+    kept, i, c = [], 0, 0
+    while i < len(lines):
+        while c < len(closes) and closes[c] <= i:
+            c += 1
+        if c == len(closes):  # no bare fence below: nothing further is a block
+            kept.extend(lines[i:])
+            break
+        if _FENCE_OPEN.match(lines[i]):
+            kept.append("")
+            i = closes[c] + 1
+        else:
+            kept.append(lines[i])
+            i += 1
+    return "\n".join(kept)
+
+
 def _is_transcript(text: str) -> bool:
     """At least two turns from two different speakers, and not a completion template ending on an empty turn."""
-    turns = list(_SPEAKER_LINE.finditer(_FENCED_BLOCK.sub("", text)))
+    turns = list(_SPEAKER_LINE.finditer(_without_fenced_blocks(text)))
     if len(turns) < 2 or len({t.group(1).lower() for t in turns}) < 2:
         return False
     last = turns[-1]

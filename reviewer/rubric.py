@@ -1,9 +1,12 @@
-"""The rubric and role targets: loaded from YAML, validated with pydantic, versioned by hash."""
+"""The rubric and role targets: loaded from YAML, validated with pydantic, versioned by hash.
+
+Every pattern must compile on the linear-time engine (reviewer.patterns), so no rubric can hold a
+pattern that backtracks catastrophically on an artifact.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,11 +21,12 @@ from pydantic import (
     model_validator,
 )
 
+from reviewer.patterns import Pattern, compile_pattern
+
 RUBRIC_DIR = Path(__file__).resolve().parent.parent / "rubrics"
 DEFAULT_RUBRIC = RUBRIC_DIR / "proficiency.yaml"
 DEFAULT_ROLES = RUBRIC_DIR / "roles.yaml"
 LEVELS = range(1, 7)
-PATTERN_FLAGS = re.IGNORECASE | re.MULTILINE
 
 
 class RubricError(ValueError):
@@ -31,13 +35,6 @@ class RubricError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _compile(pattern: str) -> re.Pattern:
-    try:
-        return re.compile(pattern, PATTERN_FLAGS)
-    except re.error as e:
-        raise ValueError(f"invalid regular expression {pattern!r}: {e}") from None
 
 
 class StructureCheck(_Strict):
@@ -55,16 +52,16 @@ class StructureCheck(_Strict):
             raise ValueError("a structure check needs exactly one of `key` or `has_keys`")
         for p in (self.key, self.value):
             if p is not None:
-                _compile(p)
+                compile_pattern(p)
         return self
 
     @cached_property
-    def key_re(self) -> re.Pattern | None:
-        return re.compile(self.key, re.IGNORECASE) if self.key else None
+    def key_re(self) -> Pattern | None:
+        return compile_pattern(self.key) if self.key else None
 
     @cached_property
-    def value_re(self) -> re.Pattern | None:
-        return _compile(self.value) if self.value else None
+    def value_re(self) -> Pattern | None:
+        return compile_pattern(self.value) if self.value else None
 
     @cached_property
     def key_sets(self) -> list[set[str]]:
@@ -74,7 +71,7 @@ class StructureCheck(_Strict):
 
 def _patterns_compile(patterns: list[str]) -> list[str]:
     for p in patterns:
-        _compile(p)
+        compile_pattern(p)
     return patterns
 
 
@@ -85,6 +82,8 @@ class Detect(_Strict):
     patterns: Patterns = Field(default_factory=list)
     structure: list[StructureCheck] = Field(default_factory=list)
     min_matches: int = Field(default=1, ge=1)
+    # RE2 has no lookahead: a pattern hit is dropped when one of these matches where it starts
+    exclude: Patterns = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _something_to_detect(self) -> "Detect":
@@ -93,8 +92,12 @@ class Detect(_Strict):
         return self
 
     @cached_property
-    def compiled(self) -> list[re.Pattern]:
-        return [_compile(p) for p in self.patterns]
+    def compiled(self) -> list[Pattern]:
+        return [compile_pattern(p) for p in self.patterns]
+
+    @cached_property
+    def compiled_exclude(self) -> list[Pattern]:
+        return [compile_pattern(p) for p in self.exclude]
 
 
 class Indicator(_Strict):
@@ -166,8 +169,8 @@ class Injection(_Strict):
     patterns: Patterns
 
     @cached_property
-    def compiled(self) -> list[re.Pattern]:
-        return [_compile(p) for p in self.patterns]
+    def compiled(self) -> list[Pattern]:
+        return [compile_pattern(p) for p in self.patterns]
 
 
 class Rubric(_Strict):

@@ -596,3 +596,14 @@ def test_parse_structured_never_raises(text):
     assert fmt in ("json", "yaml", "markdown_front_matter", "text")
     assert (parsed is None) == (fmt == "text")
     assert detect_type(text, fmt, parsed) in ARTIFACT_TYPES
+
+
+def test_fenced_blocks_are_left_out_of_code_and_transcript_detection():
+    prose = ("Please review the snippet below and tell me what it does, in plain words for a new hire.\n"
+             "```python\nimport os\nx = 1\nprint(x)\ndef f():\n    return 2\n```\n"
+             "Keep the answer short and friendly, please, and avoid jargon where you can.")
+    assert detect_type(prose, "text", None) == "prompt"
+    quoted = "Here is a chat I had:\n```\nUser: hi\nAssistant: hello\n```\nWhat went wrong?"
+    assert detect_type(quoted, "text", None) == "prompt"
+    unclosed = "Here is a chat I had:\n```\nUser: hi\nAssistant: hello there, how can I help?"
+    assert detect_type(unclosed, "text", None) == "transcript"  # no closing fence: no block

@@ -46,6 +46,29 @@ def test_invalid_regex_names_file_indicator_and_reason(tmp_path):
     assert "broken.yaml" in msg and "(id context_given)" in msg and "invalid regular expression" in msg
 
 
+@pytest.mark.parametrize("pattern, construct", [
+    (r"\byou are a (?!genius)", "a lookahead"),
+    (r"(?<!not )\bcite\b", "a lookbehind"),
+    (r"\b(\w+) \1\b", "a backreference"),
+])
+def test_pattern_that_backtracks_is_refused_with_file_location_and_reason(tmp_path, pattern, construct):
+    def backtracking(d):
+        d["indicators"][3]["detect"]["patterns"][0] = pattern
+    msg = _broken(tmp_path, backtracking)
+    assert msg.startswith(f"{tmp_path / 'broken.yaml'}: indicators[3] (id context_given) -> detect -> patterns: ")
+    assert f"uses {construct}, which the linear-time engine (RE2) cannot run; rewrite it without" in msg
+
+
+def test_structure_and_injection_patterns_must_run_on_re2_too(tmp_path):
+    def key(d):
+        d["indicators"][0]["detect"]["structure"] = [{"key": r"(a)\1"}]
+    assert r"detect -> structure[0]: '(a)\\1' uses a backreference" in _broken(tmp_path, key)
+
+    def injection(d):
+        d["injection"]["patterns"].append("ignore(?=.*rubric)")
+    assert "injection -> patterns: 'ignore(?=.*rubric)' uses a lookahead" in _broken(tmp_path, injection)
+
+
 def test_unknown_dimension_and_missing_level_are_refused(tmp_path):
     def bad_dim(d):
         d["indicators"][0]["dimension"] = "vibes"

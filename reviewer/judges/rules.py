@@ -5,7 +5,7 @@ Deterministic and instant; also the cross-check for LLM judges.
 
 from __future__ import annotations
 
-from reviewer.indicators import detect, injection_spans
+from reviewer.indicators import Lines, detect, injection_spans
 from reviewer.rubric import Rubric
 from reviewer.schemas import DimensionScore, Evidence, Judgement
 
@@ -89,8 +89,9 @@ def dimension_scores(met: dict[str, list[Evidence]], raw: dict[str, int | None],
 
 
 def judge(text: str, tree: object, rubric: Rubric) -> Judgement:
-    blocked = injection_spans(text, rubric)
-    met = detect(text, tree, rubric, blocked)
+    lines = Lines(text)
+    blocked = injection_spans(lines, rubric)
+    met = detect(lines, tree, rubric, blocked)
     raw = raw_dimension_scores(met, rubric)
     uncapped = evidenced_level(met, rubric)
     level, caps = apply_caps(uncapped, raw, rubric)
