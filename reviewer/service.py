@@ -118,7 +118,9 @@ def assess_stored(store: Store, ctx: Context, artifact_id: int, role: str | None
 
 def review_flags(store: Store, ctx: Context, a: Assessment, target: int | None) -> list[Flag]:
     """The flag policy applied to an assessment, with the stored history it needs."""
-    return evaluate(flag_facts(a, ctx, target, store.count_reviews_under_rubric(ctx.rubric.content_hash)), ctx.policy)
+    first_n = int(ctx.policy.param("new_rubric_version", "first_n", 0))
+    under_rubric = store.count_reviews_under_rubric(ctx.rubric.content_hash, at_most=first_n)
+    return evaluate(flag_facts(a, ctx, target, under_rubric), ctx.policy)
 
 
 def store_review(store: Store, ctx: Context, artifact_id: int, a: Assessment, target: int | None, actor: str,

@@ -306,8 +306,11 @@ class Store:
     def count_users(self) -> int:
         return self.conn.execute("SELECT count(*) FROM users").fetchone()[0]
 
-    def count_reviews_under_rubric(self, rubric_hash: str) -> int:
-        return self.conn.execute("SELECT count(*) FROM reviews WHERE rubric_hash = ?", [rubric_hash]).fetchone()[0]
+    def count_reviews_under_rubric(self, rubric_hash: str, at_most: int) -> int:
+        """Reviews under this rubric, counted up to `at_most` (the flag policy asks only whether a
+        review is among the first N: counting every review would grow with the table)."""
+        return self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM reviews WHERE rubric_hash = ? LIMIT ?)",
+                                 [rubric_hash, at_most]).fetchone()[0]
 
     def review_row(self, review_id: int) -> dict | None:
         rows = self.query(

@@ -1,7 +1,7 @@
 """A scoring worker: its own process (`reviewer worker`, or started by `reviewer serve`), so a
 slow artifact never stops the server answering. Several may run against one database.
 
-The worker claims a job (a lease), renews the lease from a heartbeat thread while it scores,
+The worker claims a job (a lease), renews the lease from a lease-keeper thread while it scores,
 stores the review only if it still holds the lease, and gives the job back when asked to stop
 (SIGTERM, SIGINT). Scoring runs under a time budget; a job over it records a clear error.
 """
@@ -56,31 +56,37 @@ def time_budget(seconds: float | None):
         signal.signal(signal.SIGALRM, previous)
 
 
-@contextmanager
-def heartbeat(ctx: Context, job_id: int, owner: str):
-    """Renew the job's lease every third of its length while the body runs."""
-    stop = threading.Event()
-    lease = ctx.settings.job_lease
+class LeaseKeeper:
+    """One thread per worker that renews the lease of the job in hand every third of its length
+    (a thread per job would cost a thread and a connection per review)."""
 
-    def beat():
-        store = Store.open(ctx.settings)
+    def __init__(self, ctx: Context, owner: str):
+        self.ctx, self.owner = ctx, owner
+        self.job_id: int | None = None
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="lease-keeper", daemon=True)
+
+    def _beat(self) -> None:
+        store = Store.open(self.ctx.settings)
         try:
-            while not stop.wait(lease / 3):
+            while not self.stopping.wait(self.ctx.settings.job_lease / 3):
+                job_id = self.job_id
+                if job_id is None:
+                    continue
                 try:
-                    if not jobs.extend(store, job_id, owner, lease):
-                        return
+                    jobs.extend(store, job_id, self.owner, self.ctx.settings.job_lease)
                 except (StoreBusy, sqlite3.OperationalError):
                     continue  # the next beat tries again; the lease has two more beats of slack
         finally:
             store.close()
 
-    thread = threading.Thread(target=beat, name=f"lease-{job_id}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    @contextmanager
+    def holding(self, job_id: int):
+        self.job_id = job_id
+        try:
+            yield
+        finally:
+            self.job_id = None
 
 
 def age_seconds(created_at: str) -> float:
@@ -139,6 +145,8 @@ class Worker:
     def run(self, *, drain: bool = False) -> int:
         """Score jobs; returns how many were scored (done or failed)."""
         store = Store.open(self.ctx.settings)
+        keeper = LeaseKeeper(self.ctx, self.owner)
+        keeper.thread.start()
         ran = 0
         try:
             while not self.stopping.is_set():
@@ -150,7 +158,7 @@ class Worker:
                     continue
                 try:
                     self.scoring = True
-                    with heartbeat(self.ctx, job.id, self.owner):
+                    with keeper.holding(job.id):
                         state = score(store, self.ctx, job, self.owner)
                     self.scoring = False
                 except Stopping:
@@ -160,6 +168,7 @@ class Worker:
                     break
                 ran += state in ("done", "failed")
         finally:
+            keeper.stopping.set()
             store.close()
         return ran
 
