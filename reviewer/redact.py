@@ -35,15 +35,25 @@ class _Rule:
     kind: str
     pattern: re.Pattern[str]
     replace: Replacer
+    # Literals one of which every match contains, in lower case (checked against the lowered text):
+    # a text holding none of them cannot match, so the rule's scan is skipped.
+    needs: tuple[str, ...]
+
+    def may_match(self, lowered: str) -> bool:
+        return any(n in lowered for n in self.needs)
 
 
 def redact(text: str) -> RedactionResult:
     """Replace secrets and contact details in text with typed placeholders; pure and never raises."""
     counts: dict[str, int] = {}
+    lowered = text.lower()
     for rule in _RULES:
+        if not rule.may_match(lowered):
+            continue
         text, found = _apply(rule, text)
         if found:
             counts[rule.kind] = counts.get(rule.kind, 0) + found
+            lowered = text.lower()
     return RedactionResult(text=text, counts=counts)
 
 
@@ -214,44 +224,47 @@ _RULES: tuple[_Rule, ...] = (
     # (then up to the last key-like character, leaving the whitespace after it).
     _Rule("private_key", re.compile(
         r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:\s*+(?:[A-Za-z0-9+/=\\,.:]|-(?!----))++)*+"
-        r"(?:\s*+-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"), _whole("private_key")),
-    _Rule("anthropic_key", re.compile(_TOKEN_START + r"sk-ant-[A-Za-z0-9_-]{20,}"), _whole("anthropic_key")),
+        r"(?:\s*+-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"), _whole("private_key"), ("-----begin",)),
+    _Rule("anthropic_key", re.compile(_TOKEN_START + r"sk-ant-[A-Za-z0-9_-]{20,}"), _whole("anthropic_key"),
+          ("sk-ant-",)),
     # OpenAI keys (sk-, sk-proj-, sk-svcacct-...) always contain digits; hyphenated words like sk-learn do not.
     _Rule("openai_key", re.compile(_TOKEN_START + r"sk-(?=[A-Za-z_-]{0,100}[0-9])[A-Za-z0-9_-]{20,}"),
-          _whole("openai_key")),
-    _Rule("stripe_key", re.compile(_TOKEN_START + r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}"), _whole("stripe_key")),
+          _whole("openai_key"), ("sk-",)),
+    _Rule("stripe_key", re.compile(_TOKEN_START + r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}"), _whole("stripe_key"),
+          ("_live_", "_test_")),
     _Rule("aws_access_key", re.compile(r"(?<![A-Za-z0-9\]])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
-          _whole("aws_access_key")),
+          _whole("aws_access_key"), ("akia", "asia")),
     _Rule("aws_secret_key", re.compile(
         r"(?<![A-Za-z0-9_\]])(?i:aws_?secret_?(?:access_?)?key)[\"']?[ \t]*[:=][ \t]*[\"']?"
-        r"(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"), _value("aws_secret_key")),
+        r"(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"), _value("aws_secret_key"), ("aws",)),
     _Rule("github_token", re.compile(_TOKEN_START + r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
-          _whole("github_token")),
-    _Rule("slack_token", re.compile(_TOKEN_START + r"xox[abposr]-[A-Za-z0-9-]{10,}"), _whole("slack_token")),
+          _whole("github_token"), ("gh", "github_pat_")),
+    _Rule("slack_token", re.compile(_TOKEN_START + r"xox[abposr]-[A-Za-z0-9-]{10,}"), _whole("slack_token"), ("xox",)),
     _Rule("google_api_key", re.compile(_TOKEN_START + r"AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])"),
-          _whole("google_api_key")),
+          _whole("google_api_key"), ("aiza",)),
     _Rule("jwt", re.compile(_TOKEN_START + r"eyJ[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]+"),
-          _whole("jwt")),
+          _whole("jwt"), ("eyj",)),
     _Rule("bearer_token", re.compile(r"(?<![A-Za-z0-9_\]])(?i:bearer)[ \t]+(?P<secret>[A-Za-z0-9._~+/=-]{8,}+)"),
-          _value("bearer_token", _is_token_value)),
+          _value("bearer_token", _is_token_value), ("bearer",)),
     # scheme://user:password@host keeps scheme and host; user-only URLs (postgres://readonly@db) carry no secret.
     _Rule("url_credentials", re.compile(
         r"(?<![A-Za-z0-9+.\]-])[A-Za-z][A-Za-z0-9+.-]{0,30}://(?P<secret>[^\s:/?#@\[\]\"'<>]*:[^\s/?#@\"'<>]+)@"),
-          _value("url_credentials", _is_url_password)),
+          _value("url_credentials", _is_url_password), ("://",)),
     # key = value / key: value / "key": "value" in configs, env files and code; only the value goes.
     _Rule("password", re.compile(
         r"(?<![A-Za-z0-9_.\]-])(?P<key>[A-Za-z0-9_.-]++)" + _ENDS_WITH_SECRET_KEY +
         r"\\?[\"']?[ \t]*(?:=>|:=|=(?!=)|:(?!:))[ \t]*"
         r"(?:\"(?P<dq>(?:[^\"\\\n]|\\.)*)\"|'(?P<sq>(?:[^'\\\n]|\\.)*)'|(?P<bare>(?!=)[^\s\"',;&}\])]+))",
-        re.IGNORECASE), _value("password", _is_literal_secret, groups=("dq", "sq", "bare"))),
+        re.IGNORECASE), _value("password", _is_literal_secret, groups=("dq", "sq", "bare")),
+          ("pass", "pwd", "secret", "token", "key")),
     # Not after "/": a user-only URL such as postgres://readonly@db.example.com names a login, not a mailbox.
     _Rule("email", re.compile(
         r"(?<![A-Za-z0-9._%+/\]-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}"
-        r"(?![A-Za-z0-9-])"), _whole("email")),
+        r"(?![A-Za-z0-9-])"), _whole("email"), ("@",)),
     _Rule("phone", re.compile(r"(?<![\w+\]])\+[0-9]{1,3}(?:[ .-]?(?:\([0-9]{1,4}\)|[0-9]{1,6}))+"),
-          _redact_international_phone),
+          _redact_international_phone, ("+",)),
     # Runs of digit groups; _redact_national_phones decides which spans are phones (not years, dates, versions).
     _Rule("phone", re.compile(
         r"(?<![\w.+/(\]-])(?:\([0-9]{2,5}\)[ .-]?|[0-9]{1,8}[ .-])[0-9]{1,8}(?:[ .-][0-9]{1,8})*(?![0-9A-Za-z_+])"),
-          _redact_national_phones),
+          _redact_national_phones, tuple("0123456789")),
 )
