@@ -16,6 +16,8 @@ from collections.abc import Iterator
 
 import yaml
 
+from reviewer.patterns import compile_fixed
+
 ARTIFACT_TYPES: tuple[str, ...] = ("prompt", "transcript", "custom_instructions", "workflow", "agent_config", "code",
                                    "eval_config", "output_with_edits", "other")
 DEFAULT_MAX_BYTES = 1_000_000
@@ -234,6 +236,8 @@ def _walk(tree: object) -> Iterator[object]:
 
 def detect_type(text: str, fmt: str, parsed: object | None) -> str:
     """Best guess at the artifact type (one of ARTIFACT_TYPES); structure first, then text cues, strongest first."""
+    # RE2 reads UTF-8: a lone surrogate (which decode_text never lets through) must not make it raise
+    text = text.encode("utf-8", "replace").decode("utf-8")
     if fmt == "markdown_front_matter" and isinstance(parsed, dict):
         body = parsed.get("body")
         return _front_matter_type(parsed.get("front_matter")) or _text_type(body if isinstance(body, str) else text)
@@ -250,8 +254,8 @@ def detect_type(text: str, fmt: str, parsed: object | None) -> str:
 
 _N8N_NODE_TYPE = re.compile(r"n8n-nodes-|@n8n/")
 # A CI job or script that runs an eval suite is eval configuration even when its shape is generic YAML.
-_EVAL_RUNNER = re.compile(r"\bpromptfoo(?:@[\w.^~-]+)?\s+(?:eval|redteam)\b|promptfooconfig\.ya?ml|\boaieval\b"
-                          r"|\binspect\s+eval\b|\bdeepeval\s+test\s+run\b")
+_EVAL_RUNNER = compile_fixed(r"\bpromptfoo(?:@[\w.^~-]+)?\s+(?:eval|redteam)\b|promptfooconfig\.ya?ml|\boaieval\b"
+                             r"|\binspect\s+eval\b|\bdeepeval\s+test\s+run\b")
 _USER_ROLES = {"user", "human"}
 _ASSISTANT_ROLES = {"assistant", "model", "ai", "bot"}
 
@@ -444,27 +448,27 @@ _CODE_LINE = re.compile(r"""[ \t]*(?:
     | \#include\b | package[ \t]+\w+ | (?:public|private|protected)[ \t]
 )""", re.VERBOSE)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-_LLM_API = re.compile(r"\b(?:openai|anthropic|litellm|ollama|genai|generativeai|mistralai|cohere|groq|vertexai|bedrock)\b"
-                      r"|chat\.completions|messages\.create|responses\.create|generate_content|ChatOpenAI|ChatAnthropic"
-                      r"|api\.openai\.com|api\.anthropic\.com", re.IGNORECASE)
-_EVAL_CODE = re.compile(r"^[ \t]*(?:from|import)[ \t]+(?:inspect_ai|deepeval|ragas|evals)\b"
-                        r"|\bassert_test\(|\bGEval\(", re.MULTILINE)
-_AGENT_CODE = re.compile(r"^[ \t]*(?:from|import)[ \t]+(?:autogen\w*|langgraph|crewai|agents|swarm|smolagents|pydantic_ai)\b"
-                         r"|['\"]@openai/agents['\"]|['\"]@langchain/langgraph"
-                         r"|\b(?:AssistantAgent|UserProxyAgent|ConversableAgent|GroupChat|GroupChatManager|StateGraph"
-                         r"|create_react_agent)\(|\.add_node\(", re.MULTILINE)
+_LLM_API = compile_fixed(r"\b(?:openai|anthropic|litellm|ollama|genai|generativeai|mistralai|cohere|groq|vertexai|bedrock)\b"
+                         r"|chat\.completions|messages\.create|responses\.create|generate_content|ChatOpenAI|ChatAnthropic"
+                         r"|api\.openai\.com|api\.anthropic\.com", re.IGNORECASE)
+_EVAL_CODE = compile_fixed(r"^[ \t]*(?:from|import)[ \t]+(?:inspect_ai|deepeval|ragas|evals)\b"
+                           r"|\bassert_test\(|\bGEval\(", re.MULTILINE)
+_AGENT_CODE = compile_fixed(r"^[ \t]*(?:from|import)[ \t]+(?:autogen\w*|langgraph|crewai|agents|swarm|smolagents|pydantic_ai)\b"
+                            r"|['\"]@openai/agents['\"]|['\"]@langchain/langgraph"
+                            r"|\b(?:AssistantAgent|UserProxyAgent|ConversableAgent|GroupChat|GroupChatManager|StateGraph"
+                            r"|create_react_agent)\(|\.add_node\(", re.MULTILINE)
 _SPEAKER_LINE = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*|>[ \t]*)?(?:\*\*|__)?"
     r"(user|assistant|human|ai|chatgpt|gpt-?4o?|claude|gemini|copilot|bard|bot|you|me)"
     r"(?:[ \t]+said)?[ \t]*(?:(?:\*\*|__)[ \t]*)?(?::|$)", re.IGNORECASE | re.MULTILINE)
 _INLINE_EDIT = re.compile(r"~~[^~\n]{1,500}~~|\[(?:edited|edit|deleted|removed|added|inserted|changed)\b[^\]\n]{0,200}\]"
                           r"|\{\+\+[^\n]{0,500}?\+\+\}|\{--[^\n]{0,500}?--\}|</?(?:del|ins)>", re.IGNORECASE)
-_ORIGINAL_SIDE = re.compile(
+_ORIGINAL_SIDE = compile_fixed(
     r"^[ \t#>*_]*(?:original\b[^\n:]{0,30}|(?:ai|chatgpt|claude|copilot|gpt)[- ](?:generated[- ])?"
     r"(?:draft|output|version|response|answer)|(?:first|initial)[ \t]+draft)[ \t*_]*(?::|$)"
     r"|\b(?:ai|chatgpt|claude|copilot|gpt)[- ](?:generated[- ])?(?:draft|output|version)\b"
     r"|\boriginal (?:ai )?(?:draft|output|version|text)\b", re.IGNORECASE | re.MULTILINE)
-_EDITED_SIDE = re.compile(
+_EDITED_SIDE = compile_fixed(
     r"^[ \t#>*_]*(?:(?:my[ \t]+)?(?:edited|revised|corrected|final|human[- ]edited)(?:[ \t]+(?:version|text|draft|copy))?"
     r"|my[ \t]+(?:edits|version|changes|corrections))[ \t*_]*(?::|$)"
     r"|\bmy (?:edits|edited version|changes|corrections|revisions)\b|\b(?:edited|revised|corrected) (?:version|text|draft)\b"
@@ -475,9 +479,9 @@ _CUSTOM_INSTRUCTIONS_PHRASE = re.compile(
     re.IGNORECASE)
 _BUILDER_FIELD = re.compile(r"^[ \t#*_]*(instructions|knowledge|capabilities|conversation starters|name|description)"
                             r"[ \t*_]*:", re.IGNORECASE | re.MULTILINE)
-_PERSONA = re.compile(r"\byou are\b[^.\n]{0,100}?\b(?:assistant|gpt|chatbot|bot|copilot|agent|coach|tutor|advisor|adviser"
-                      r"|helper|companion)\b", re.IGNORECASE)
-_RULE_ABOUT_USERS = re.compile(
+_PERSONA = compile_fixed(r"\byou are\b[^.\n]{0,100}?\b(?:assistant|gpt|chatbot|bot|copilot|agent|coach|tutor|advisor|adviser"
+                         r"|helper|companion)\b", re.IGNORECASE)
+_RULE_ABOUT_USERS = compile_fixed(
     r"\b(?:when|if|whenever|unless|once)[ \t]+(?:the[ \t]+|a[ \t]+)?users?\b|\busers?[ \t]+(?:will|may|might|can|often|usually)\b"
     r"|\b(?:ask|tell|remind|help|greet|guide|encourage)[ \t]+(?:the[ \t]+)?users?\b", re.IGNORECASE)
 _STANDING_RULE = re.compile(r"\b(?:always|never|do not|don't)\b", re.IGNORECASE)
@@ -490,9 +494,9 @@ _REQUEST_VERBS = (
     "|act|imagine|pretend|consider|read|check|categori[sz]e|rank|rate|score|turn|transform|shorten|expand|simplify"
     "|paraphrase|continue|complete|fill|think|pick|choose|put|mark|add|remove|cite|quote|ask|assume|start|end")
 # A verb opening a sentence, paragraph or list item; a wrapped line that merely starts with "use" is not a request.
-_IMPERATIVE = re.compile(r"(?:\A[ \t]*|[.!?:]\**[ \t]*(?:\n[ \t]*)?|\n[ \t]*\n[ \t]*|^[ \t]*(?:[-*•>]|[0-9]+[.)])[ \t]+)"
-                         r"(?:please[ \t]+|now[ \t]+|then[ \t]+|also[ \t]+|finally,?[ \t]+)?(?:" + _REQUEST_VERBS + r")\b",
-                         re.IGNORECASE | re.MULTILINE)
+_IMPERATIVE = compile_fixed(r"(?:\A[ \t]*|[.!?:]\**[ \t]*(?:\n[ \t]*)?|\n[ \t]*\n[ \t]*|^[ \t]*(?:[-*•>]|[0-9]+[.)])[ \t]+)"
+                            r"(?:please[ \t]+|now[ \t]+|then[ \t]+|also[ \t]+|finally,?[ \t]+)?(?:" + _REQUEST_VERBS + r")\b",
+                            re.IGNORECASE | re.MULTILINE)
 _REQUEST_PHRASE = re.compile(r"\b(?:please|can you|could you|would you|will you|help me|i need you|i want you|i'd like you"
                              r"|i would like you|act as|you are an?|your (?:task|job|role|goal) is|let's)\b"
                              r"|\{\{[ \t]*[\w.]+[ \t]*\}\}|\?\s*\Z", re.IGNORECASE)
