@@ -43,6 +43,9 @@ class ReviewFacts(BaseModel):
     judge_levels: dict[str, int] = Field(default_factory=dict, description="judge name -> level")
     sample_levels: list[int] = Field(default_factory=list)
     llm_error: str | None = None
+    llm_failure: str | None = Field(default=None, description="why the LLM judge gave no answer: unavailable "
+                                    "(no model answered; also when not given) or what went wrong instead")
+    excerpt: dict | None = Field(default=None, description="the excerpt the LLM judge read instead of the artifact")
     audit_key: str = ""
     rubric_label: str = ""
     reviews_under_rubric: int = Field(default=0, description="reviews stored before this one under the same rubric hash")
@@ -75,7 +78,10 @@ def _triggers(facts: ReviewFacts, policy: FlagPolicy) -> dict[str, object]:
         if spread >= p("judge_disagreement", "min_levels", 2):
             out["judge_disagreement"] = spread
     if facts.llm_error:
-        out["llm_unavailable"] = facts.llm_error
+        out["llm_unavailable" if facts.llm_failure in (None, "unavailable") else "llm_failed"] = facts.llm_error
+    if facts.excerpt:
+        x = facts.excerpt
+        out["excerpted"] = f"{x['sent_tokens']:,} of {x['artifact_tokens']:,} tokens, window {x['window_tokens']:,}"
     if facts.confidence < p("low_confidence", "below", 0.5):
         out["low_confidence"] = f"{facts.confidence:.2f}"
     if facts.sample_levels:

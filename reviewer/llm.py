@@ -8,23 +8,30 @@
 - Invalid answers are asked again with the validation error fed back.
 - A global concurrency limit and a requests-per-minute limit per model.
 - Responses are cached in SQLite keyed by model, messages, parameters and sample index.
+- Each model's context window (configured, else LiteLLM's model info) and token counts, so
+  callers can fit long inputs; a provider's context-window refusal is its own error.
+- Every failure says what kind it is: `unavailable` (no answer: connection errors, timeouts,
+  429/5xx after retries) or an answer that could not be used (`context_window`, `refused`,
+  `invalid_answer`, `error`).
 
 LiteLLM is imported on first use only: it costs seconds and the offline path never needs it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-import sqlite_utils
 from pydantic import BaseModel, Field, ValidationError
 from tenacity import (
     RetryCallState,
@@ -49,6 +56,8 @@ class ModelConfig(BaseModel):
     api_base: str | None = None
     api_key_env: str | None = Field(default=None, description="environment variable holding the API key")
     rpm: int | None = Field(default=None, gt=0, description="requests per minute allowed for this model")
+    max_input_tokens: int | None = Field(default=None, gt=0, description="context window in tokens; "
+                                         "overrides LiteLLM's model info (unknown: no limit)")
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
@@ -81,7 +90,30 @@ class Completion(BaseModel):
 
 
 class LLMError(Exception):
-    """A model could not give a usable answer (after retries and repairs)."""
+    """A model could not give a usable answer (after retries and repairs). `kind` names why:
+    unavailable | context_window | refused | invalid_answer | error."""
+
+    def __init__(self, message: str, kind: str = "error"):
+        super().__init__(message)
+        self.kind = kind
+
+
+class ContextWindowExceeded(LLMError):
+    """The provider refused the request as longer than the model's context window; `window` is
+    the limit its message names (None when it names none)."""
+
+    def __init__(self, message: str, window: int | None):
+        super().__init__(message, kind="context_window")
+        self.window = window
+
+
+# "maximum context length is 8192 tokens" (OpenAI, vLLM), "available context size (8192 tokens)" (llama.cpp)
+WINDOW_IN_MESSAGE = re.compile(r"(?:context length is|context size \(|context window of)\s*(\d[\d,]*)", re.I)
+
+
+def window_in_message(message: str) -> int | None:
+    m = WINDOW_IN_MESSAGE.search(message)
+    return int(m.group(1).replace(",", "")) if m else None
 
 
 class ModeRejected(Exception):
@@ -95,6 +127,12 @@ def extract_json(text: str) -> str:
         raise ValueError("the reply holds no JSON object")
     obj, _ = json.JSONDecoder(strict=False).raw_decode(text[start:])  # small models leave raw newlines in strings
     return json.dumps(obj)
+
+
+@functools.cache
+def schema_of(answer: type[BaseModel]) -> dict:
+    """The answer type's JSON schema (built once: pydantic rebuilds it on every call)."""
+    return answer.model_json_schema()
 
 
 def status_of(exc: BaseException) -> int | None:
@@ -143,12 +181,15 @@ class ResponseCache:
 
     def __init__(self, path: Path | str):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
+        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self.lock = threading.Lock()
         with self.lock:
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db["responses"].create({"key": str, "model": str, "completion": str, "created_at": str},
-                                        pk="key", if_not_exists=True)
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            # no fsync per commit: a cache may lose its last answers to a power cut, and every
+            # concurrent call waits on this lock while one commits
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, "
+                              "completion TEXT, created_at TEXT)")
 
     @staticmethod
     def key(model: str, messages: list[dict], params: dict, sample_index: int) -> str:
@@ -158,15 +199,14 @@ class ResponseCache:
 
     def get(self, key: str) -> Completion | None:
         with self.lock:
-            row = self.db.execute("SELECT completion FROM responses WHERE key = ?", [key]).fetchone()
+            row = self.conn.execute("SELECT completion FROM responses WHERE key = ?", [key]).fetchone()
         return Completion.model_validate_json(row[0]).model_copy(update={"cached": True}) if row else None
 
     def put(self, key: str, completion: Completion) -> None:
         with self.lock:
-            self.db["responses"].insert({"key": key, "model": completion.model, "completion": completion.model_dump_json(),
-                                         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
-                                        replace=True)
-            self.db.conn.commit()
+            self.conn.execute("INSERT OR REPLACE INTO responses (key, model, completion, created_at) VALUES (?, ?, ?, ?)",
+                              [key, completion.model, completion.model_dump_json(),
+                               time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())])
 
 
 class LLMClient:
@@ -178,6 +218,46 @@ class LLMClient:
         self.limiters: dict[str, RateLimiter] = {}
         self.lock = threading.Lock()
         self.calls = 0  # requests actually sent (cache hits excluded)
+        self.windows: dict[str, int | None] = {}
+        # Long-lived threads for concurrent asks (samples, jury members): starting threads per
+        # review costs a GIL round trip each. Twice the slots, so a call is ready when one frees.
+        self.workers = ThreadPoolExecutor(max_workers=2 * options.concurrency, thread_name_prefix="llm")
+
+    def warm_up(self, models: list[ModelConfig]) -> None:
+        """Load LiteLLM, what it loads on a first call, and these models' windows now, so none
+        of it lands inside a timed run (nor do a first wave of calls queue on the import lock)."""
+        import httpcore  # noqa: F401  (httpx loads it when LiteLLM makes its first HTTP client)
+        import litellm
+
+        for model in models:
+            self.window(model)
+            try:  # a mock answer runs LiteLLM's request path and its lazy imports without a request
+                litellm.completion(**self._kwargs(model, [{"role": "user", "content": "ping"}], MODES[0], {}, 0.0),
+                                   mock_response="{}")
+            except Exception:  # noqa: BLE001  an unusable model fails in the run, where its error is recorded
+                pass
+
+    def window(self, model: ModelConfig) -> int | None:
+        """The model's context window in tokens: the configured one, else LiteLLM's model info;
+        None when neither knows it."""
+        if model.max_input_tokens:
+            return model.max_input_tokens
+        if model.name not in self.windows:
+            import litellm
+
+            try:
+                info = litellm.get_model_info(model.name)
+                self.windows[model.name] = info.get("max_input_tokens")
+            except Exception:  # not in LiteLLM's map (local servers, new models)
+                self.windows[model.name] = None
+        return self.windows[model.name]
+
+    @staticmethod
+    def count_tokens(model: ModelConfig, *, text: str | None = None, messages: list[dict] | None = None) -> int:
+        """Tokens by the model's tokenizer when LiteLLM has it, else an OpenAI one (an estimate)."""
+        import litellm
+
+        return litellm.token_counter(model=model.name, text=text, messages=messages)
 
     def _response_format(self, mode: str, schema: dict) -> dict | None:
         if mode == "json_schema":
@@ -192,12 +272,11 @@ class LLMClient:
         exc = state.outcome.exception() if state.outcome else None
         return max(backoff, retry_after(exc) if exc else 0.0)
 
-    def _send(self, model: ModelConfig, messages: list[dict], mode: str, schema: dict, temperature: float) -> Completion:
-        """One request (with transient retries) in one mode."""
+    def _kwargs(self, model: ModelConfig, messages: list[dict], mode: str, schema: dict, temperature: float) -> dict:
+        """LiteLLM's arguments for one request."""
         import litellm
 
         litellm.suppress_debug_info = True  # its help banner would land in --json output
-
         kwargs = dict(model=model.name, messages=messages, temperature=temperature,
                       max_tokens=self.options.max_tokens, timeout=self.options.timeout, max_retries=0)
         if model.api_base:
@@ -208,6 +287,13 @@ class LLMClient:
         fmt = self._response_format(mode, schema)
         if fmt:
             kwargs["response_format"] = fmt
+        return kwargs
+
+    def _send(self, model: ModelConfig, messages: list[dict], mode: str, schema: dict, temperature: float) -> Completion:
+        """One request (with transient retries) in one mode."""
+        import litellm
+
+        kwargs = self._kwargs(model, messages, mode, schema, temperature)
         limiter = self.limiters.setdefault(model.name, RateLimiter(model.rpm)) if model.rpm else None
 
         def attempt():
@@ -219,6 +305,9 @@ class LLMClient:
                 started = time.perf_counter()
                 try:
                     resp = litellm.completion(**kwargs)
+                except litellm.ContextWindowExceededError as exc:  # a 400 too, but no mode would help
+                    raise ContextWindowExceeded(f"{model.name}: the input exceeds its context window "
+                                                f"({str(exc)[:200]})", window_in_message(str(exc))) from exc
                 except Exception as exc:
                     # a server that refuses a structured-output mode answers 4xx/500 at once
                     if mode != "text" and status_of(exc) in (400, 422, 500) and not isinstance(exc, litellm.Timeout):
@@ -226,10 +315,8 @@ class LLMClient:
                     raise
                 latency = (time.perf_counter() - started) * 1000
             usage = getattr(resp, "usage", None)
-            try:
-                cost = float(litellm.completion_cost(completion_response=resp) or 0.0)
-            except Exception:  # models missing from the price map (local servers) cost nothing known
-                cost = 0.0
+            # LiteLLM prices every response as it arrives (None for models missing from its price map)
+            cost = float((getattr(resp, "_hidden_params", None) or {}).get("response_cost") or 0.0)
             return Completion(model=model.name, text=resp.choices[0].message.content or "", mode=mode,
                               tokens_in=getattr(usage, "prompt_tokens", 0) or 0,
                               tokens_out=getattr(usage, "completion_tokens", 0) or 0,
@@ -256,13 +343,13 @@ class LLMClient:
             if self.cache:
                 self.cache.put(key, completion)
             return completion
-        raise LLMError(f"{model.name}: every structured-output mode was refused")
+        raise LLMError(f"{model.name}: every structured-output mode was refused", kind="refused")
 
     def ask(self, model: ModelConfig, messages: list[dict], answer: type[T], repair: str, *, sample_index: int,
             temperature: float) -> tuple[T, list[Completion]]:
         """A validated answer, re-asking with the validation error until `repairs` run out.
         Returns the answer and every completion it took."""
-        schema = answer.model_json_schema()
+        schema = schema_of(answer)
         taken: list[Completion] = []
         convo = list(messages)
         for _ in range(self.options.repairs + 1):
@@ -271,7 +358,8 @@ class LLMClient:
             except LLMError:
                 raise
             except Exception as exc:
-                raise LLMError(f"{model.name}: {type(exc).__name__}: {str(exc)[:300]}") from exc
+                raise LLMError(f"{model.name}: {type(exc).__name__}: {str(exc)[:300]}",
+                               kind="unavailable" if is_transient(exc) else "error") from exc
             taken.append(completion)
             try:
                 return answer.model_validate_json(extract_json(completion.text)), taken
@@ -280,4 +368,5 @@ class LLMClient:
                     else "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
                 convo = convo + [{"role": "assistant", "content": completion.text[:4000]},
                                  {"role": "user", "content": repair.format(error=error)}]
-        raise LLMError(f"{model.name}: no valid answer after {self.options.repairs + 1} tries (last: {error})")
+        raise LLMError(f"{model.name}: no valid answer after {self.options.repairs + 1} tries (last: {error})",
+                       kind="invalid_answer")

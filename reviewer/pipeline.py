@@ -6,7 +6,7 @@ No I/O here: storing, and the flags that need stored history, are reviewer.servi
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel
 
@@ -16,7 +16,7 @@ from reviewer.flags import FlagPolicy, load_policy
 from reviewer.intake import decode_text, detect_type, parse_structured, requested_type
 from reviewer.judges import llm as llm_judge
 from reviewer.judges import rules
-from reviewer.judges.llm import Sample, sample_record
+from reviewer.judges.llm import Once, Sample, sample_record
 from reviewer.llm import LLMClient, LLMError, ModelConfig, ResponseCache
 from reviewer.prompts import (
     FeedbackPrompt,
@@ -73,6 +73,18 @@ def load_context(settings: Settings, *, cache: bool | None = None) -> Context:
                    policy=load_policy(settings.flag_policy), llm=llm)
 
 
+def with_llm_concurrency(ctx: Context, concurrency: int) -> Context:
+    """The context with its LLM client allowing `concurrency` calls in flight (a new client on the
+    same cache: build it before scoring starts)."""
+    if ctx.llm is None:
+        return ctx
+    s = ctx.settings
+    options = ctx.llm.client.options.model_copy(update={"concurrency": concurrency})
+    client = LLMClient(options, ctx.llm.client.cache)
+    settings = s.model_copy(update={"llm": s.llm.model_copy(update={"concurrency": concurrency})})
+    return replace(ctx, settings=settings, llm=replace(ctx.llm, client=client))
+
+
 class PreparedArtifact(BaseModel):
     """An accepted artifact: redacted text (all that is ever stored) and what intake learned."""
 
@@ -93,6 +105,11 @@ class Assessment(BaseModel):
     samples: list[Sample] = []
     sample_levels: list[int] = []
     llm_error: str | None = None
+    # why no LLM answer: unavailable | context_window | refused | invalid_answer | error
+    llm_failure: str | None = None
+    # what the LLM judge read instead of a too-long artifact:
+    # {model, window_tokens, artifact_tokens, sent_tokens, spans: [[start, end], ...] into artifact.text}
+    excerpt: dict | None = None
     models: list[str] = []
     prompt_hashes: dict[str, str] = {}
 
@@ -123,20 +140,24 @@ def prepare(data: bytes | str, type_hint: str | None, max_bytes: int) -> tuple[P
 
 def assess_prepared(artifact: PreparedArtifact, tree: object, role_key: str | None, ctx: Context) -> Assessment:
     """Judge one prepared artifact. The rules judge always runs; with an LLM judge configured it
-    is the cross-check, and the fallback when no model answers (flagged llm_unavailable)."""
+    is the cross-check, and the fallback when no model gives a usable answer (flagged
+    llm_unavailable when none answered, llm_failed naming the cause otherwise)."""
     role = ctx.roles.require(role_key)
-    rules_judgement = rules.judge(artifact.text, tree, ctx.rubric)
+    cross_check = Once(lambda: rules.judge(artifact.text, tree, ctx.rubric))
     extra: dict = {}
-    judgement = rules_judgement
+    llm_judgement = None
     if ctx.llm is not None:
         s = ctx.settings
-        outcome = llm_judge.judge(artifact.text, artifact.artifact_type, role_key, role, ctx.rubric, rules_judgement,
+        outcome = llm_judge.judge(artifact.text, artifact.artifact_type, role_key, role, ctx.rubric, cross_check,
                                   client=ctx.llm.client, prompt=ctx.llm.prompt, jury=ctx.llm.jury,
                                   samples=s.llm.samples, temperature=s.llm.temperature)
         extra = {"samples": outcome.samples, "sample_levels": outcome.sample_levels, "llm_error": outcome.error,
-                 "models": outcome.models, "prompt_hashes": {ctx.llm.prompt.id: ctx.llm.prompt.content_hash}}
+                 "llm_failure": outcome.failure, "excerpt": outcome.excerpt, "models": outcome.models,
+                 "prompt_hashes": {ctx.llm.prompt.id: ctx.llm.prompt.content_hash}}
         if outcome.judgement is not None:
-            judgement = outcome.judgement.model_copy(update={"judge": s.judge})
+            llm_judgement = outcome.judgement.model_copy(update={"judge": s.judge})
+    rules_judgement = cross_check()
+    judgement = llm_judgement or rules_judgement
     feedback = build_feedback(judgement, ctx.rubric, role_key, role)
     if ctx.llm is not None and judgement.judge != rules.NAME:
         feedback, sample = written_feedback(feedback, ctx.llm, s.llm.temperature)

@@ -31,7 +31,11 @@ class FakeLLM:
     script: list[Reply] = field(default_factory=list)
     default: Reply = field(default_factory=Reply)
     reject_json_schema: bool = False
+    delay: float = 0.0  # seconds before answering any request (judge or feedback), like a real server's latency
+    context_window: int | None = None  # refuse longer requests as OpenAI does (tokens estimated as characters / 4)
     requests: list[dict] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most requests this server was answering at once
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -64,6 +68,12 @@ def default_answer(body: dict, level: int) -> dict:
             "injection_suspected": "ignore" in text.lower() and "rubric" in text.lower()}
 
 
+def estimated_tokens(body: dict) -> int:
+    """The request's size as the fake's context window counts it: prompt characters / 4, plus
+    the completion tokens asked for."""
+    return sum(len(m.get("content") or "") for m in body["messages"]) // 4 + (body.get("max_tokens") or 0)
+
+
 def completion(content: str, model: str) -> dict:
     return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
@@ -78,6 +88,24 @@ def create_app(fake: FakeLLM) -> FastAPI:
         body = await request.json()
         with fake.lock:
             fake.requests.append(body)
+            fake.in_flight += 1
+            fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+        try:
+            if fake.delay:
+                await asyncio.sleep(fake.delay)
+            return await respond(body)
+        finally:
+            with fake.lock:
+                fake.in_flight -= 1
+
+    async def respond(body: dict):
+        size = estimated_tokens(body)
+        if fake.context_window and size > fake.context_window:
+            return JSONResponse({"error": {"message": f"This model's maximum context length is {fake.context_window} "
+                                                      f"tokens. However, you requested {size} tokens. Please reduce "
+                                                      "the length of the messages.",
+                                           "type": "invalid_request_error", "code": "context_length_exceeded"}},
+                                status_code=400)
         fmt = (body.get("response_format") or {}).get("type")
         if fake.reject_json_schema and fmt == "json_schema":
             return JSONResponse({"error": {"message": "json_schema is not supported"}}, status_code=500)

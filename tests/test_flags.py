@@ -49,3 +49,19 @@ def test_disabled_rule_stays_quiet(policy):
     rules["low_confidence"] = rules["low_confidence"].model_copy(update={"enabled": False})
     quiet = policy.model_copy(update={"rules": rules})
     assert kinds(ReviewFacts(level=3, confidence=0.1, **SETTLED), quiet) == []
+
+
+def test_an_llm_failure_is_named_for_what_it_is(policy):
+    down = ReviewFacts(level=2, confidence=0.9, llm_error="openai/x: APIConnectionError", **SETTLED)
+    assert kinds(down, policy) == ["llm_unavailable"]  # a failure of no stated kind is unavailability
+    assert kinds(down.model_copy(update={"llm_failure": "unavailable"}), policy) == ["llm_unavailable"]
+    [flag] = evaluate(ReviewFacts(level=2, confidence=0.9, llm_failure="context_window",
+                                  llm_error="openai/x: the input exceeds its context window", **SETTLED), policy)
+    assert flag.kind == "llm_failed" and "exceeds its context window" in flag.reason
+
+
+def test_an_excerpt_is_flagged_with_its_size(policy):
+    excerpt = {"model": "openai/x", "window_tokens": 8192, "artifact_tokens": 12345, "sent_tokens": 4000,
+               "spans": [[0, 100], [5000, 5400]]}
+    [flag] = evaluate(ReviewFacts(level=3, confidence=0.9, excerpt=excerpt, **SETTLED), policy)
+    assert flag.kind == "excerpted" and "4,000 of 12,345 tokens" in flag.reason and flag.severity == 1

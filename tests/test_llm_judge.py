@@ -1,20 +1,28 @@
 """The llm judge over real HTTP through LiteLLM against a scripted loopback server."""
 
 import json
+import re
 
 import pytest
 
+from reviewer.excerpt import Excerpt, build_excerpt
+from reviewer.flags import ReviewFacts, evaluate, load_policy
 from reviewer.judges.llm import find_quote
-from reviewer.llm import LLMOptions, ModelConfig
-from reviewer.pipeline import load_context
+from reviewer.llm import LLMClient, LLMOptions, ModelConfig
+from reviewer.pipeline import assess, load_context
 from reviewer.service import Item, get_review, submit
 from reviewer.store import Store
-from tests.fake_llm import Reply
+from tests.fake_llm import Reply, artifact_of
 
 PROMPT = ("You are an HR business partner writing for new line managers.\n"
           "Context: our expense policy changed on 1 March.\n"
           "Write a 150-word announcement in a friendly tone. Do not use legal jargon.\n")
 FAST = LLMOptions(samples=1, attempts=3, repairs=1, backoff_initial=0.01, backoff_max=0.05, timeout=5, cache=False)
+FILLER = "".join(f"User: what about item {i} on the list?\nAssistant: Item {i} is fine, nothing to add there.\n"
+                 for i in range(300))
+# a 54 KB transcript whose only evidence (the rules judge's) stands in the middle
+LONG = ("HEAD: chat transcript, expense policy work\n" + FILLER + "User: " + PROMPT + FILLER
+        + "TAIL: end of the transcript\n")
 
 
 def review(settings, url, text=PROMPT, **overrides):
@@ -28,6 +36,22 @@ def review(settings, url, text=PROMPT, **overrides):
 
 def kinds(r):
     return {f.kind for f in r.flags}
+
+
+def assessed(settings, url, text, **overrides):
+    """The pipeline's Assessment (with the excerpt and failure kind it records) and the context."""
+    s = settings.model_copy(update={"judge": "llm", "model": "openai/primary", "api_base": url, "llm": FAST,
+                                    **overrides})
+    ctx = load_context(s)
+    return assess(text, None, "analyst", ctx), ctx
+
+
+def flag_kinds(a):
+    """Flags from the facts of an Assessment that concern the LLM judge."""
+    j = a.judgement
+    facts = ReviewFacts(level=j.level, confidence=j.confidence, llm_error=a.llm_error, llm_failure=a.llm_failure,
+                        excerpt=a.excerpt, reviews_under_rubric=10**6)
+    return {f.kind for f in evaluate(facts, load_policy())}
 
 
 def test_a_correct_answer_is_stored_with_its_sample_and_verified_quote(settings, fake_llm):
@@ -100,9 +124,14 @@ def test_a_server_rejecting_json_schema_falls_back_and_is_remembered(settings, f
     fake.default = Reply(level=2)
     _, store, ctx = review(settings, url, llm=FAST.model_copy(update={"samples": 2}))
     modes = [(q.get("response_format") or {}).get("type") for q in fake.judge_requests]
-    assert modes == ["json_schema", "json_object", "json_object"]  # the second sample goes straight to json_object
-    assert fake.judge_requests[1]["response_format"]["schema"]["title"] == "JudgeAnswer"
+    assert sorted(modes) == ["json_object", "json_object", "json_schema", "json_schema"]  # both samples at once
+    assert [q for q in fake.judge_requests if q["response_format"]["type"] == "json_object"][0][
+        "response_format"]["schema"]["title"] == "JudgeAnswer"
     assert ctx.llm.client.modes == {"openai/primary": "json_object"}
+    fake.requests.clear()
+    [rid] = submit(store, ctx, [Item(data=PROMPT)], role="analyst", channel="api")
+    assert get_review(store, ctx, rid).judge == "llm"
+    assert {q["response_format"]["type"] for q in fake.judge_requests} == {"json_object"}  # remembered
 
 
 def test_fallback_model_answers_when_the_primary_fails(settings, fake_llm):
@@ -131,7 +160,7 @@ def test_jury_median_and_disagreement_with_the_rules_judge(settings, fake_llm):
     r, _, _ = review(settings, url, judge="jury", jury=["openai/a", "openai/b"], model=None)
     assert r.judge == "jury" and r.level == 4  # median_low of 4 and 5; rules says 2
     assert "judge_disagreement" in kinds(r)
-    assert [q["model"] for q in fake.judge_requests] == ["a", "b"]
+    assert sorted(q["model"] for q in fake.judge_requests) == ["a", "b"]  # the members are asked at once
 
 
 def test_planted_instructions_are_flagged_and_do_not_raise_the_level(settings, fake_llm):
@@ -226,3 +255,132 @@ def test_cost_comes_from_litellms_offline_price_map(settings, fake_llm):
     r, _, _ = review(settings, url, model="openai/gpt-4o-mini")
     # 100 prompt + 50 completion tokens at gpt-4o-mini's listed prices, twice (judge + feedback)
     assert r.usage["cost_usd"] > 0 and r.usage["tokens_in"] == 200
+
+
+def test_samples_of_one_review_are_asked_at_once(settings, fake_llm):
+    fake, url = fake_llm
+    fake.delay = 0.5
+    r, _, _ = review(settings, url, llm=FAST.model_copy(update={"samples": 3, "concurrency": 3}))
+    assert r.judge == "llm" and len(fake.judge_requests) == 3
+    assert fake.max_in_flight >= 2  # one sample after another would never overlap
+
+
+def test_calls_in_flight_never_exceed_the_clients_concurrency(settings, fake_llm):
+    fake, url = fake_llm
+    fake.delay = 0.2
+    r, _, _ = review(settings, url, llm=FAST.model_copy(update={"samples": 5, "concurrency": 2}))
+    assert r.judge == "llm" and len(fake.judge_requests) == 5 and fake.max_in_flight == 2
+
+
+def test_eval_concurrency_is_the_clients_limit_across_cases_and_samples(settings, fake_llm, tmp_path):
+    from reviewer.evaluation import evaluate_suite
+
+    fake, url = fake_llm
+    fake.delay = 0.2
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    texts = ["write me a poem", PROMPT, "summarise this memo for my boss", PROMPT + "Cite sources.\n"]
+    for i, text in enumerate(texts):
+        (cases / f"c{i}.yaml").write_text(json.dumps({"id": f"c{i}", "artifact": text, "expected": {"level": 2}}))
+    s = settings.model_copy(update={"judge": "llm", "model": "openai/primary", "api_base": url,
+                                    "llm": FAST.model_copy(update={"samples": 3, "cache": True}),
+                                    "llm_cache": tmp_path / "cache.db"})
+    out = evaluate_suite(load_context(s, cache=True), [cases], concurrency=6)
+    assert fake.max_in_flight == 6  # above the client's own default of 4: the eval set the limit
+    assert out.report["meta"]["llm_calls"] == len(fake.requests) >= 4 * 3
+    assert out.report["meta"]["judged_by"] == {"llm": 4} and out.report["meta"]["wall_time_s"] > 0
+
+
+def test_a_long_artifact_is_sent_as_an_excerpt_that_fits_the_window(settings, fake_llm):
+    import litellm
+
+    fake, url = fake_llm
+    window = 6000
+    a, _ = assessed(settings, url, LONG, models=[ModelConfig(name="openai/primary", max_input_tokens=window)])
+    assert a.judgement.judge == "llm" and a.llm_error is None
+    [body] = fake.judge_requests
+    assert litellm.token_counter(model="openai/primary", messages=body["messages"]) + FAST.max_tokens <= window
+    sent = artifact_of(body)
+    assert len(sent) < len(LONG) / 2 and "characters omitted ...]" in sent
+    assert sent.startswith("HEAD: chat transcript") and sent.endswith("TAIL: end of the transcript")
+    assert "Context: our expense policy changed on 1 March." in sent  # the rules judge's evidence, mid-text
+    x = a.excerpt
+    assert x["model"] == "openai/primary" and x["window_tokens"] == window
+    assert x["sent_tokens"] < x["artifact_tokens"] and all(LONG[start:end] in sent for start, end in x["spans"])
+    assert "excerpted" in flag_kinds(a)
+    # quotes are verified against the full artifact: the fake quotes the excerpt's first line
+    assert a.judgement.evidence[0].verified and a.judgement.evidence[0].start == 0
+
+
+def test_a_context_window_refusal_is_retried_once_with_an_excerpt(settings, fake_llm):
+    fake, url = fake_llm
+    fake.context_window = 8192  # LiteLLM knows no window for openai/primary: the whole text goes first
+    a, _ = assessed(settings, url, LONG)
+    assert a.judgement.judge == "llm" and a.llm_error is None
+    first, retry = (artifact_of(q) for q in fake.judge_requests)
+    assert first == LONG.rstrip("\n") and len(retry) < len(first)
+    assert a.excerpt["window_tokens"] == 8192  # the size the provider's message named
+    assert "excerpted" in flag_kinds(a) and "llm_unavailable" not in flag_kinds(a)
+
+
+def test_an_artifact_that_cannot_fit_is_not_reported_as_llm_unavailable(settings, fake_llm):
+    fake, url = fake_llm
+    fake.context_window = 3000  # the rubric prompt and the answer reserve alone fill it
+    a, _ = assessed(settings, url, LONG)
+    assert a.judgement.judge == "rules" and a.llm_failure == "context_window"
+    assert "context window" in a.llm_error and len(fake.judge_requests) == 1  # no excerpt could fit: not sent
+    assert "llm_failed" in flag_kinds(a) and "llm_unavailable" not in flag_kinds(a)
+
+
+def test_invalid_answers_are_named_as_such_not_as_unavailable(settings, fake_llm):
+    fake, url = fake_llm
+    fake.default = Reply(kind="text", content="no json here")
+    a, _ = assessed(settings, url, PROMPT)
+    assert a.judgement.judge == "rules" and a.llm_failure == "invalid_answer" and "no valid answer" in a.llm_error
+    assert "llm_failed" in flag_kinds(a) and "llm_unavailable" not in flag_kinds(a)
+
+
+def test_a_down_server_is_llm_unavailable(settings, fake_llm):
+    fake, url = fake_llm
+    fake.default = Reply(kind="status", status=503)
+    a, _ = assessed(settings, url, PROMPT)
+    assert a.judgement.judge == "rules" and a.llm_failure == "unavailable"
+    assert "llm_unavailable" in flag_kinds(a) and "llm_failed" not in flag_kinds(a)
+
+
+def omitted(text: str) -> int:
+    return sum(int(n.replace(",", "")) for n in re.findall(r"\[\.\.\. ([\d,]+) characters omitted \.\.\.\]", text))
+
+
+def test_an_excerpt_keeps_head_evidence_and_tail_in_order_within_its_budget():
+    text = "".join(f"line {i:04d} filler filler filler\n" for i in range(2000))
+    start = text.index("line 1000")
+    x = build_excerpt(text, [(start, start + 9)], 3000)
+    assert len(x.text) <= 3000 and x.text.count("characters omitted") == 2
+    assert x.text.startswith("line 0000") and x.text.endswith("line 1999 filler filler filler\n")
+    assert x.text.index("line 0000") < x.text.index("line 1000 filler") < x.text.index("line 1999")
+    assert x.spans == sorted(x.spans) and any(s <= start < start + 9 <= e for s, e in x.spans)
+    assert omitted(x.text) == len(text) - sum(e - s for s, e in x.spans)  # markers say what is left out
+
+
+def test_an_excerpt_takes_evidence_in_priority_order_until_the_budget_is_spent():
+    text = "".join(f"line {i:04d} filler filler filler\n" for i in range(2000))
+    spans = [(text.index(f"line {i:04d}"), text.index(f"line {i:04d}") + 9) for i in (1500, 500, 1000, 700)]
+    x = build_excerpt(text, spans, 2000)
+    kept = [any(s <= a and b <= e for s, e in x.spans) for a, b in spans]
+    assert kept[0] and kept[1] and len(x.text) <= 2000
+    assert kept == sorted(kept, reverse=True)  # a later span is kept only when every earlier one is
+
+
+def test_a_short_text_is_its_own_excerpt():
+    assert build_excerpt("short", [(0, 5)], 100) == Excerpt(text="short", spans=[(0, 5)])
+
+
+def test_models_check_reports_the_window_artifacts_are_fitted_to(fake_llm):
+    from reviewer.model_check import check_model
+
+    fake, url = fake_llm
+    fake.default = Reply(answer={"level": 1})
+    client = LLMClient(FAST)
+    assert check_model(client, ModelConfig(name="openai/local", api_base=url, max_input_tokens=8192)).window_tokens == 8192
+    assert check_model(client, ModelConfig(name="openai/local", api_base=url)).window_tokens is None  # no limit

@@ -22,7 +22,7 @@ def eval_run(
     model: common.ModelOpt = None,
     api_base: common.ApiBaseOpt = None,
     repeat: Annotated[int, typer.Option(min=1, help="Score every case K times; reports consistency.")] = 1,
-    concurrency: Annotated[int, typer.Option(min=1, help="Cases scored in parallel.")] = 4,
+    concurrency: Annotated[int, typer.Option(min=1, help="LLM calls in flight (the client's limit); 1.5x as many cases are scored at once.")] = 4,
     report: Annotated[Optional[Path], typer.Option(help="Write report.json, report.md and report.html here.")] = None,
     baseline: Annotated[Optional[Path], typer.Option(help="Compare with this baseline; exit 1 on regression.")] = None,
     write_baseline: Annotated[Optional[Path], typer.Option(help="Save this run as the new baseline file.")] = None,

@@ -31,8 +31,10 @@ def models_check(model: common.ModelOpt = None, api_base: common.ApiBaseOpt = No
     for m in models.values():
         try:
             result = check_model(client, m)
+            window = (f"context window {result.window_tokens:,} tokens" if result.window_tokens
+                      else "context window unknown (no limit applied)")
             typer.echo(f"{m.name}: ok in {result.latency_ms:.0f} ms, structured output via {result.mode}, "
-                       f"{result.tokens} tokens")
+                       f"{result.tokens} tokens, {window}")
         except LLMError as e:
             failed += 1
             typer.echo(f"{m.name}: FAILED - {e}")
