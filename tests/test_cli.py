@@ -134,3 +134,29 @@ def test_serve_prints_the_url_and_the_first_admin_once(tmp_path):
     proc.terminate()
     proc.wait(timeout=10)
     assert lines[0].startswith("reviewer serving on http://127.0.0.1:")  # no second admin
+
+
+def test_the_served_socket_gets_tcp_nodelay_on_every_connection():
+    """asyncio sets TCP_NODELAY on accepted connections only for IPPROTO_TCP sockets; without it
+    each keep-alive response waits about 40 ms (Nagle with delayed ACKs)."""
+    import asyncio
+    import socket
+
+    from reviewer.cli.service import listening_socket
+
+    async def check() -> int:
+        accepted = asyncio.get_running_loop().create_future()
+
+        async def on_connect(reader, writer):
+            accepted.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=listening_socket("127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        value = await asyncio.wait_for(accepted, 5)
+        writer.close()
+        server.close()
+        return value
+
+    assert asyncio.run(check()) != 0

@@ -20,14 +20,16 @@ jobs_app = typer.Typer(help="The scoring queue: list jobs, put parked ones back.
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket built with IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only
-    for such sockets, and without it every keep-alive response waits ~40 ms for Nagle."""
+    """A listening TCP socket built with IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted
+    connections only for such sockets, and without it every keep-alive response waits ~40 ms
+    for Nagle."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
+        sock.listen(2048)  # from now on connections wait in the backlog: the URL printed next answers
     except OSError as e:
         sock.close()
         common.fail(f"cannot listen on {host}:{port}: {e.strerror}")
