@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -121,6 +122,16 @@ def _loads(value: str | None, default=None):
     return default if value is None else json.loads(value)
 
 
+_WRITERS: dict[Path, threading.Lock] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.Lock:
+    """The lock this process's writers to one database file queue on."""
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(path.resolve(), threading.Lock())
+
+
 class StoreBusy(Exception):
     """The write lock stayed taken past the bounded wait; the caller may retry shortly."""
 
@@ -143,6 +154,7 @@ class Store:
         # different pool threads (never at once).
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout)
         self.conn = conn
+        self.writer = _writer_lock(self.path)
         conn.execute("PRAGMA foreign_keys = ON")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = wal")
@@ -184,33 +196,42 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One write transaction holding the write lock from its start; nested calls join the
-        outer one. Raises StoreBusy when the lock is not free within the bounded wait."""
+        outer one. Raises StoreBusy when the lock is not free within the bounded wait.
+
+        Writers of this process queue on a Python lock first: SQLite's own wait polls with
+        sleeps of 1 ms and more, far longer than a write takes, so only other processes'
+        writers (workers) are left to it."""
         if self.conn.in_transaction:
             yield
             return
+        if not self.writer.acquire(timeout=self.busy_timeout):
+            raise StoreBusy(f"the database stayed busy for {self.busy_timeout:g} s")
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            if _is_busy(e):
-                raise StoreBusy(f"the database stayed busy for {self.busy_timeout:g} s") from None
-            raise
-        try:
-            yield
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        try:
-            self.conn.execute("COMMIT")
-        except sqlite3.OperationalError as e:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            if _is_busy(e):
-                raise StoreBusy(f"the database stayed busy for {self.busy_timeout:g} s") from None
-            raise
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:
+                if _is_busy(e):
+                    raise StoreBusy(f"the database stayed busy for {self.busy_timeout:g} s") from None
+                raise
+            try:
+                yield
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as e:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if _is_busy(e):
+                    raise StoreBusy(f"the database stayed busy for {self.busy_timeout:g} s") from None
+                raise
+        finally:
+            self.writer.release()
 
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
     # ---------------------------------------------------------------- writes (inserts only)
     def _insert(self, table: str, row: dict) -> int:
