@@ -25,11 +25,19 @@ $(CHROMIUM):
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -m "not local_llm"
 
+# benchmarks/ is committed (the last full `make bench`), so clean leaves it alone.
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis .llm eval-report test-output
 
-bench: $(STAMP)
-	$(BIN)/python -m reviewer.benchmark
+# The HTTP figures need the wrk load generator (Debian's package), installed when missing.
+WRK := /usr/bin/wrk
+$(WRK):
+	apt-get update -qq && apt-get install -y -qq wrk
+
+# Every figure beside its baseline; writes benchmarks/results.json (about 5 minutes on 2 cores).
+# BENCH_ARGS=--quick for a short development run that writes nothing.
+bench: $(STAMP) $(WRK)
+	$(BIN)/python -m reviewer.bench $(BENCH_ARGS)
 
 # The eval gate: golden + robustness suites against the accepted baseline; report in eval-report/.
 eval: $(STAMP)
