@@ -88,16 +88,18 @@ def claim(store: Store, owner: str, lease: float) -> Job | None:
     """Take the oldest job that is due: queued and past its backoff, or scoring under a lease
     that has expired (its worker died). Atomic: two workers never hold the same job."""
     t = time.time()
+    due = """SELECT id FROM jobs WHERE (state = 'queued' AND coalesce(not_before, 0) <= ?)
+                                    OR (state = 'scoring' AND coalesce(lease_until, 0) < ? AND attempts < ?)"""
+    args = [t, t, MAX_TRANSIENT_ATTEMPTS]
+    if store.conn.execute(due + " LIMIT 1", args).fetchone() is None:
+        return None  # an idle worker polls with a read: no write lock taken
     with store.transaction():
         row = store.conn.execute(
-            """UPDATE jobs SET state = 'scoring', attempts = attempts + 1, lease_owner = ?, lease_until = ?,
-                              updated_at = ?
-               WHERE id = (SELECT id FROM jobs
-                           WHERE (state = 'queued' AND coalesce(not_before, 0) <= ?)
-                              OR (state = 'scoring' AND coalesce(lease_until, 0) < ? AND attempts < ?)
-                           ORDER BY id LIMIT 1)
-               RETURNING id, artifact_id, role, actor, attempts, created_at""",
-            [owner, t + lease, now(), t, t, MAX_TRANSIENT_ATTEMPTS]).fetchone()
+            f"""UPDATE jobs SET state = 'scoring', attempts = attempts + 1, lease_owner = ?, lease_until = ?,
+                               updated_at = ?
+                WHERE id = ({due} ORDER BY id LIMIT 1)
+                RETURNING id, artifact_id, role, actor, attempts, created_at""",
+            [owner, t + lease, now(), *args]).fetchone()
     return Job(**dict(zip(("id", "artifact_id", "role", "actor", "attempts", "created_at"), row))) if row else None
 
 
@@ -149,6 +151,9 @@ def release(store: Store, job_id: int, owner: str) -> bool:
 def park_abandoned(store: Store) -> int:
     """Jobs whose worker died MAX_TRANSIENT_ATTEMPTS times while scoring them (an artifact that
     crashes the process) are parked instead of taken again; returns how many."""
+    expired = """SELECT 1 FROM jobs WHERE state = 'scoring' AND coalesce(lease_until, 0) < ? AND attempts >= ? LIMIT 1"""
+    if store.conn.execute(expired, [time.time(), MAX_TRANSIENT_ATTEMPTS]).fetchone() is None:
+        return 0
     with store.transaction():
         return store.conn.execute(
             """UPDATE jobs SET state = 'failed', error_kind = 'error', lease_owner = NULL, lease_until = NULL,
