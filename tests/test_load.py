@@ -121,3 +121,33 @@ def test_concurrent_clients_on_every_write_path(settings):
                                  (SELECT count(*) FROM reviews r WHERE r.artifact_id = j.artifact_id) != 1
                                  OR j.review_id IS NULL""").fetchone()[0] == 0
     assert store.conn.execute("SELECT count(*) FROM decisions").fetchone()[0] > 0
+
+
+def test_the_service_keeps_answering_while_hostile_megabytes_are_accepted_and_scored(settings):
+    """Before: a 2 KB file of blank lines stalled the process answering requests for minutes.
+    Now intake is linear and scoring runs in a worker process: probes keep answering."""
+    from reviewer.web.app import create_app
+
+    store = Store(settings.db)
+    create_user(store, "coach@example.com", "coach", "coach-password")
+    headers = {"Authorization": f"Bearer {issue_token(store, 'coach@example.com')}"}
+    hostile = ["x\n" + "\n" * 900_000 + "y", "0 " * 450_000, "sk-" * 300_000, "a-" * 450_000]
+    with LiveServer(create_app(settings.model_copy(update={"workers": 1}))) as server:
+        results: list[int] = []
+
+        def submit():
+            with httpx.Client(base_url=server.url, timeout=120, headers=headers) as client:
+                for text in hostile:
+                    results.append(client.post("/api/submissions", json={"artifacts": [{"text": text}]}).status_code)
+                results.append(client.post("/api/reviews", json={"text": hostile[1]}).status_code)
+
+        sender = threading.Thread(target=submit)
+        sender.start()
+        probes = []
+        with httpx.Client(base_url=server.url, timeout=5) as client:
+            while sender.is_alive() or len(probes) < 5:
+                probes.append(client.get("/healthz").status_code)  # a 5 s timeout raises: the test fails
+        sender.join()
+        assert results == [202, 202, 202, 202, 201] and set(probes) == {200}
+        assert wait_until(lambda: store.conn.execute(
+            "SELECT count(*) FROM jobs WHERE state = 'done'").fetchone()[0] == len(hostile), timeout=120)
