@@ -138,9 +138,15 @@ class Worker:
         if self.scoring and threading.current_thread() is threading.main_thread():
             raise Stopping()
 
-    def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+    @contextmanager
+    def stopped_by_signals(self):
+        """SIGTERM and SIGINT stop the worker while the body runs (the previous handlers after)."""
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def run(self, *, drain: bool = False) -> int:
         """Score jobs; returns how many were scored (done or failed)."""

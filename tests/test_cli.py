@@ -160,3 +160,27 @@ def test_the_served_socket_gets_tcp_nodelay_on_every_connection():
         return value
 
     assert asyncio.run(check()) != 0
+
+
+def test_jobs_lists_the_queue_and_retry_puts_parked_jobs_back_for_a_worker(settings, ctx):
+    from reviewer.jobs import enqueue
+    from reviewer.service import Item
+    from reviewer.store import Store
+
+    store = Store(settings.db)
+    enqueue(store, ctx, [Item(data="summarise the report for the board"), Item(data="write me a haiku please")],
+            person="ana@example.com", role="analyst", team=None, note=None, channel="cli", actor="ana@example.com")
+    store.conn.execute("UPDATE jobs SET state = 'failed', error = 'RuntimeError: judge crashed', error_kind = 'error', "
+                       "attempts = 3 WHERE id = 2")
+    r = run("jobs", "--state", "failed", "--db", str(settings.db))
+    assert r.exit_code == 0 and "queued 1  scoring 0  done 0  failed 1" in r.output
+    assert "job 2 (submission 1, artifact 2): failed, 3 attempt(s)  error: RuntimeError: judge crashed" in r.output
+    assert "job 1 " not in r.output  # only the state asked for
+    assert run("jobs", "--state", "lost", "--db", str(settings.db)).exit_code == 2
+    r = run("jobs", "retry", "2", "--db", str(settings.db))
+    assert r.exit_code == 0 and "1 job(s) back in the queue" in r.output
+    r = run("worker", "--drain", "--db", str(settings.db))
+    assert r.exit_code == 0 and "2 job(s) scored" in r.output
+    listed = json.loads(run("jobs", "--json", "--db", str(settings.db)).output)
+    assert listed["counts"] == {"queued": 0, "scoring": 0, "done": 2, "failed": 0}
+    assert all(j["review_id"] for j in listed["jobs"])

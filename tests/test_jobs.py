@@ -115,13 +115,9 @@ def test_a_worker_told_to_stop_mid_job_releases_it(store, ctx, monkeypatch):
 
     monkeypatch.setattr(worker_mod, "assess_stored", slow)
     w = Worker(ctx)
-    previous = signal.getsignal(signal.SIGTERM)
-    w.install_signal_handlers()
-    try:
+    with w.stopped_by_signals():
         assert w.run() == 0
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    assert signal.getsignal(signal.SIGTERM) != w.stop  # handlers restored
     [row] = store.db.query("SELECT * FROM jobs")
     assert row["state"] == "queued" and row["attempts"] == 0 and row["lease_owner"] is None
     assert store.db["reviews"].count == 0

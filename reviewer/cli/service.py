@@ -98,10 +98,10 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d %(levelname)s %(message)s")
     settings = common.settings(db=db, judge=judge, model=model, api_base=api_base)
     w = Worker(common.context(settings))
-    w.install_signal_handlers()
     if parent is not None:
         watch_parent(parent, lambda: os.kill(os.getpid(), signal.SIGTERM))
-    ran = w.run(drain=drain)
+    with w.stopped_by_signals():
+        ran = w.run(drain=drain)
     if drain:
         typer.echo(f"{ran} job(s) scored")
 
