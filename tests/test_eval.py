@@ -185,3 +185,27 @@ def test_rescore_dry_run_lists_changes_and_writes_nothing(settings, tmp_path):
     store = Store(db)
     assert store.db["reviews"].count == 2 and store.review_row(2)["supersedes"] == 1
     assert store.review_row(2)["rubric_hash"] != store.review_row(1)["rubric_hash"]
+
+
+def test_rater_agreement_and_intervals_are_reported_beside_the_judges(tmp_path):
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    prompts = ["write a poem about our sales team", "summarise this for me please", "make it shorter",
+               "translate this email to French", "list five ideas for a team lunch", "fix the grammar here"]
+    for n, text in enumerate(prompts):  # the raters split on one case in three; level 1 is settled
+        case = {"id": f"p{n}", "artifact": text, "expected": {"level": 1}, "labels": [1, 2 if n % 3 == 0 else 1]}
+        (folder / f"p{n}.yaml").write_text(yaml.safe_dump(case))
+    r = runner.invoke(app, ["eval", "--cases", str(folder), "--json", "--report", str(tmp_path / "rep")])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    agreement = body["rater_agreement"]
+    assert agreement["raters"]["n"] == 6 and agreement["raters"]["exact"] == pytest.approx(4 / 6)
+    assert agreement["raters"]["adjacent"] == 1.0 and agreement["judge"]["exact"] == 1.0
+    assert agreement["degradation"] is not None and agreement["pass"]
+    assert body["ci"]["exact"] == [1.0, 1.0] and len(body["by_type"]["prompt"]["ci"]["qwk"]) == 2
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "rater-rater QWK (6 cases labelled twice)" in html and "bootstrap 95% intervals" in html
+    (folder / "bad.yaml").write_text(yaml.safe_dump({"id": "bad", "artifact": "hi", "expected": {"level": 2},
+                                                     "labels": [2, 9]}))
+    with pytest.raises(CaseError, match="labels must be levels 1-6"):
+        load_cases(folder)

@@ -66,3 +66,18 @@ def test_consistency():
 def test_lengths_must_match():
     with pytest.raises(ValueError, match="differ in length"):
         m.exact_agreement([1, 2], [1])
+
+
+def test_bootstrap_intervals_hold_the_estimate_narrow_with_more_cases_and_repeat():
+    expected = [1, 2, 3, 4, 5, 6, 3, 4] * 3
+    got = [1, 2, 3, 4, 5, 5, 4, 4] * 3
+    small = m.bootstrap_interval(expected, got, m.quadratic_weighted_kappa)
+    big = m.bootstrap_interval(expected * 10, got * 10, m.quadratic_weighted_kappa)
+    qwk = m.quadratic_weighted_kappa(expected, got)
+    assert small[0] <= qwk <= small[1] and big[0] <= qwk <= big[1]
+    assert big[1] - big[0] < small[1] - small[0]  # more cases, a narrower interval
+    assert m.bootstrap_interval(expected, got, m.quadratic_weighted_kappa) == small  # seeded
+    low, high = m.bootstrap_interval(expected, got, m.exact_agreement)
+    assert 0 <= low <= 0.75 <= high <= 1
+    assert m.bootstrap_interval(expected, expected, m.exact_agreement) == (1.0, 1.0)
+    assert m.bootstrap_interval([3], [3], m.exact_agreement) is None

@@ -40,6 +40,8 @@ class Case(BaseModel):
     artifact: str | None = None
     artifact_file: str | None = None
     expected: Expected
+    # two raters' independent levels (expected.level is the settled one): rater agreement
+    labels: list[int] | None = Field(default=None, min_length=2)
     notes: str | None = None
     source: str | None = None
     # robustness variants only: the golden case they derive from and what must hold
@@ -52,6 +54,8 @@ class Case(BaseModel):
             raise ValueError("give exactly one of `artifact` (inline text) or `artifact_file` (a path)")
         if (self.variant_of is None) != (self.invariance is None):
             raise ValueError("`variant_of` and `invariance` go together")
+        if self.labels and any(not 1 <= v <= 6 for v in self.labels):
+            raise ValueError("labels must be levels 1-6, one per rater")
         return self
 
 

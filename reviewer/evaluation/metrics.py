@@ -7,7 +7,7 @@ tested against hand-computed values (QWK also against scikit-learn).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 LEVELS = (1, 2, 3, 4, 5, 6)
 
@@ -105,6 +105,53 @@ def consistency(runs_per_case: Sequence[Sequence[int]]) -> float | None:
     return sum(len(set(runs)) == 1 for runs in runs_per_case) / len(runs_per_case)
 
 
+BOOTSTRAP_RESAMPLES = 1000
+
+
+def bootstrap_interval(expected: Sequence[int], got: Sequence[int],
+                       statistic: Callable[[Sequence[int], Sequence[int]], float | None], *,
+                       confidence: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
+                       seed: int = 0) -> tuple[float, float] | None:
+    """A percentile bootstrap interval for a paired statistic (scipy.stats.bootstrap): cases are
+    resampled with their labels, and the interval holds `confidence` of the statistic over the
+    resampled suites. Small suites give wide intervals: that is the point. Seeded, so the same
+    suite gives the same interval; None with fewer than 2 cases."""
+    _check(expected, got)
+    if len(expected) < 2:
+        return None
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    def stat(e, g):
+        value = statistic(list(e), list(g))
+        return math.nan if value is None else value
+
+    result = bootstrap((list(expected), list(got)), stat, paired=True, vectorized=False, n_resamples=resamples,
+                       confidence_level=confidence, method="percentile", rng=np.random.default_rng(seed))
+    low, high = result.confidence_interval
+    return round(float(low), 4), round(float(high), 4)
+
+
+MAX_DEGRADATION = 0.10  # RSMTool's rule of thumb: a judge may agree with humans up to this much less than they agree
+
+
+def rater_agreement(first: Sequence[int], second: Sequence[int], settled: Sequence[int], judged: Sequence[int]) -> dict:
+    """How well two raters agree (exact, adjacent, QWK with bootstrap intervals) beside how well
+    the judge agrees with the settled label on the same cases, and the judge's degradation: its
+    QWK minus the raters' (negative: it agrees less than the raters do; worse than
+    -MAX_DEGRADATION fails). None figures on empty input."""
+    raters = {"n": len(first), "exact": exact_agreement(first, second), "adjacent": adjacent_agreement(first, second),
+              "qwk": quadratic_weighted_kappa(first, second),
+              "ci": {"qwk": bootstrap_interval(first, second, quadratic_weighted_kappa),
+                     "exact": bootstrap_interval(first, second, exact_agreement)}}
+    judge_qwk = quadratic_weighted_kappa(settled, judged)
+    degradation = None if judge_qwk is None or raters["qwk"] is None else round(judge_qwk - raters["qwk"], 4)
+    return {"raters": raters, "judge": {"n": len(settled), "exact": exact_agreement(settled, judged),
+                                        "qwk": judge_qwk},
+            "degradation": degradation, "max_degradation": MAX_DEGRADATION,
+            "pass": degradation is None or degradation >= -MAX_DEGRADATION}
+
+
 def summary(expected: Sequence[int], got: Sequence[int]) -> dict:
     """The standard figure set for one group of cases."""
     return {
@@ -116,4 +163,6 @@ def summary(expected: Sequence[int], got: Sequence[int]) -> dict:
         "smd": standardized_mean_difference(expected, got),
         "per_level_recall": per_level_recall(expected, got),
         "confusion": confusion_matrix(expected, got),
+        "ci": {"qwk": bootstrap_interval(expected, got, quadratic_weighted_kappa),
+               "exact": bootstrap_interval(expected, got, exact_agreement)},
     }

@@ -23,7 +23,7 @@ def _by_type(golden: list[CaseResult]) -> dict[str, dict]:
     out = {}
     for kind, rs in sorted(groups.items()):
         fig = metrics.summary([r.expected_level for r in rs], [r.level for r in rs])
-        out[kind] = {k: fig[k] for k in ("n", "exact", "adjacent", "qwk", "mae", "smd")}
+        out[kind] = {k: fig[k] for k in ("n", "exact", "adjacent", "qwk", "mae", "smd", "ci")}
     return out
 
 
@@ -40,6 +40,15 @@ def _robustness(variants: list[CaseResult]) -> dict:
                     "level": v.level, "missing_flags": v.missing_flags, "error": v.error}
                    for v in variants if not v.held],
     }
+
+
+def _rater_agreement(golden: list[CaseResult]) -> dict | None:
+    """Rater-rater agreement on the cases labelled twice, beside the judge's on the same cases."""
+    twice = [r for r in golden if r.labels and len(r.labels) >= 2]
+    if not twice:
+        return None
+    return metrics.rater_agreement([r.labels[0] for r in twice], [r.labels[1] for r in twice],
+                                   [r.expected_level for r in twice], [r.level for r in twice])
 
 
 def _pass(value: float | None, ok) -> dict:
@@ -59,10 +68,11 @@ def build_report(results: list[CaseResult], meta: dict, gate: GateConfig) -> dic
     return {
         "meta": meta,
         "n": figures["n"],
-        **{k: figures[k] for k in ("exact", "adjacent", "qwk", "mae", "smd", "confusion", "per_level_recall")},
+        **{k: figures[k] for k in ("exact", "adjacent", "qwk", "mae", "smd", "confusion", "per_level_recall", "ci")},
         "figures": {k: figures[k] for k in ("n", "exact", "adjacent", "qwk", "mae", "smd")},
         "by_type": by_type,
         "consistency": metrics.consistency(repeats) if repeats else None,
+        "rater_agreement": _rater_agreement(golden),
         "robustness": _robustness(variants),
         "thresholds": {
             "qwk": {"min": acc.qwk_min, **_pass(figures["qwk"], lambda v: v >= acc.qwk_min)},
@@ -90,6 +100,7 @@ def _env() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
     env.filters["num"] = lambda v, d=3: "-" if v is None else f"{v:.{d}f}"
+    env.filters["ci"] = lambda ci: "" if not ci else f" [{ci[0]:.2f}, {ci[1]:.2f}]"
     return env
 
 

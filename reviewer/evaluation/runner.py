@@ -41,6 +41,7 @@ class CaseResult(BaseModel):
     expected_level: int
     expected_dimensions: dict[str, int] = Field(default_factory=dict)
     expected_flags: list[str] = Field(default_factory=list)
+    labels: list[int] | None = Field(default=None, description="the raters' independent levels")
     levels: list[int] = Field(default_factory=list, description="the level of each repeat")
     level: int | None = None
     confidence: float | None = None
@@ -87,6 +88,7 @@ def run_case(loaded: LoadedCase, scorer: Scorer, repeat: int) -> CaseResult:
     case = loaded.case
     result = CaseResult(id=case.id, path=str(loaded.path), expected_level=case.expected.level,
                         expected_dimensions=case.expected.dimensions, expected_flags=case.expected.flags,
+                        labels=case.labels,
                         variant_of=case.variant_of, invariance=case.invariance, artifact_type=case.artifact_type)
     try:
         runs = [scorer(loaded) for _ in range(repeat)]
