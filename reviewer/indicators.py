@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import unicodedata
 from collections.abc import Iterator
 from functools import cached_property
 
@@ -46,7 +47,10 @@ class Lines:
 
     def span(self, pos: int) -> tuple[int, int]:
         """Start and end of the line holding `pos`, without its surrounding white space."""
-        n = self.number(pos)
+        return self.line(self.number(pos))
+
+    def line(self, n: int) -> tuple[int, int]:
+        """Start and end of line `n`, without its surrounding white space."""
         if n not in self._trimmed:
             start, end = self._starts[n], self._starts[n + 1] - 1
             line = self.text[start:end]
@@ -182,9 +186,31 @@ def _structure_spans(indicator: Indicator, lines: Lines, tree: _Tree | None,
                 yield lines.quote(at, at + MAX_QUOTE_CHARS)
 
 
+# Characters that change nothing a reader sees, used to hide words from a pattern: zero-width
+# spaces and joiners, the word joiner, BOM, soft hyphen, bidirectional marks and overrides.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
+                                    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def for_detection(text: str) -> str:
+    """The text as injection detection reads it: invisible characters removed and NFKC applied
+    (fullwidth and styled letters become plain ones). Line n stays line n: neither step adds
+    or removes a line break."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+
+
 def injection_spans(lines: Lines, rubric: Rubric) -> list[tuple[int, int]]:
-    """Lines that try to steer the grader (rubric `injection.patterns`), sorted."""
-    return sorted({lines.span(m.start()) for p in rubric.injection.compiled for m in p.finditer(lines.text)})
+    """Lines that try to steer the grader (rubric `injection.patterns`, matched on the text as
+    for_detection reads it), sorted, as spans of the original text."""
+    normal = for_detection(lines.text)
+    if normal is lines.text:
+        found = {lines.number(m.start()) for p in rubric.injection.compiled for m in p.finditer(normal)}
+    else:
+        read = Lines(normal)
+        found = {read.number(m.start()) for p in rubric.injection.compiled for m in p.finditer(normal)}
+    return sorted(lines.line(n) for n in found)
 
 
 def detect(lines: Lines, tree: object, rubric: Rubric,

@@ -70,8 +70,8 @@ def test_variants_plant_injections_and_keep_yaml_valid(suite):
     crew = load_cases(suite)[0]
     made = {suffix: (inv, text) for suffix, inv, text in variants(crew)}
     injected = [t for s, (_, t) in made.items() if s.startswith("inject")]
-    assert len(injected) == 2 and all(any(p in t for p in INJECTIONS) for t in injected)
-    assert all(yaml.safe_load(t)["researcher"]["role"] == "Analyst" for t in injected)  # planted as comments
+    assert len(injected) == 3 and all(any(p in t for _, p in INJECTIONS) for t in injected)
+    assert all(yaml.safe_load(t)["researcher"]["role"] == "Analyst" for t in injected)  # comments or a value
     assert made["yaml-to-json"][0] == "unchanged" and json.loads(made["yaml-to-json"][1]) == yaml.safe_load(CREW_TEXT)
     assert made["padding"][0] == "not_raised"
 
