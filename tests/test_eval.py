@@ -209,3 +209,34 @@ def test_rater_agreement_and_intervals_are_reported_beside_the_judges(tmp_path):
                                                      "labels": [2, 9]}))
     with pytest.raises(CaseError, match="labels must be levels 1-6"):
         load_cases(folder)
+
+
+def test_split_is_stratified_seeded_and_made_once(tmp_path):
+    from reviewer.evaluation.split import assign
+
+    pool = tmp_path / "real" / "pool" / "group"
+    (pool / "files").mkdir(parents=True)
+    for n in range(30):
+        kind, level = ("prompt", "workflow")[n % 2], 1 + n % 3
+        (pool / "files" / f"c{n}.txt").write_text(f"artifact {n}: summarise the notes for the team")
+        (pool / f"c{n}.yaml").write_text(yaml.safe_dump({"id": f"c{n}", "artifact_type": kind, "artifact_file":
+                                                         f"files/c{n}.txt", "expected": {"level": level}}))
+    cases = [(f"c{n}", ("prompt", "workflow")[n % 2], 1 + n % 3) for n in range(30)]
+    first = assign(cases, 1 / 3, seed=7)
+    assert first == assign(cases, 1 / 3, seed=7) and first != assign(cases, 1 / 3, seed=8)
+    assert sum(v == "test" for v in first.values()) == 10
+    for kind in ("prompt", "workflow"):  # every stratum of 5 gives about a third to test
+        for level in (1, 2, 3):
+            stratum = [i for i, k, lv in cases if k == kind and lv == level]
+            assert 1 <= sum(first[i] == "test" for i in stratum) <= 2
+    real = tmp_path / "real"
+    args = ["eval", "split", "--pool", str(real / "pool"), "--dev", str(real / "dev"), "--test", str(real / "test"),
+            "--seed", "7"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0 and "20 case(s) to" in r.output, r.output
+    moved = {c.id for c in load_cases(real / "test")}
+    assert moved == {i for i, s in first.items() if s == "test"}
+    assert all(c.data.startswith(b"artifact") for c in load_cases(real / "dev"))  # artifacts moved with their cases
+    assert json.loads((real / "split.json").read_text())["test"] == sorted(moved)
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "made once" in again.output

@@ -101,3 +101,27 @@ def eval_variants(
         common.fail(str(e))
     write(out, files)
     typer.echo(f"{len(files)} variants written to {out}")
+
+
+@app.command("split")
+def eval_split(
+    pool: Annotated[Path, typer.Option(help="Folder of labelled cases to split (emptied).")] = Path("evals/real/pool"),
+    dev: Annotated[Path, typer.Option(help="Where the dev part goes (tuning, fitting).")] = Path("evals/real/dev"),
+    test: Annotated[Path, typer.Option(help="Where the frozen test part goes.")] = Path("evals/real/test"),
+    test_share: Annotated[float, typer.Option(help="Share of each type-and-level stratum for test.")] = 1 / 3,
+    seed: Annotated[int, typer.Option(help="Seed of the shuffle: the same pool and seed give the same split.")] = 2026,
+) -> None:
+    """Split a labelled pool once into dev and test, stratified by artifact type and level;
+    writes split.json beside them. Refuses when dev or test already holds cases.
+
+    Example: reviewer eval split --pool evals/real/pool --seed 2026
+    """
+    from reviewer.evaluation.cases import CaseError
+    from reviewer.evaluation.split import split_pool
+
+    try:
+        record = split_pool(pool, dev, test, test_share=test_share, seed=seed)
+    except (CaseError, ValueError) as e:
+        common.fail(str(e))
+    typer.echo(f"{record['counts']['dev']} case(s) to {dev}, {record['counts']['test']} to {test} "
+               f"(seed {seed}); record in {test.parent / 'split.json'}")

@@ -40,10 +40,11 @@ class Case(BaseModel):
     artifact: str | None = None
     artifact_file: str | None = None
     expected: Expected
-    # two raters' independent levels (expected.level is the settled one): rater agreement
-    labels: list[int] | None = Field(default=None, min_length=2)
+    # the raters' independent levels, one each (expected.level is the settled one): rater agreement
+    labels: list[int] | None = Field(default=None, min_length=1)
     notes: str | None = None
     source: str | None = None
+    license: str | None = Field(default=None, description="SPDX id of the artifact's licence (real artifacts)")
     # robustness variants only: the golden case they derive from and what must hold
     variant_of: str | None = None
     invariance: Literal["not_raised", "unchanged"] | None = None

@@ -1,0 +1,67 @@
+"""The one-time split of a labelled pool into a dev part (for tuning and fitting) and a frozen
+test part (the only figures that claim accuracy), stratified by artifact type and level and
+seeded, so the same pool and seed always give the same split."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+from reviewer.evaluation.cases import CaseError, LoadedCase, load_cases
+
+
+def assign(cases: list[tuple[str, str, int]], test_share: float, seed: int) -> dict[str, str]:
+    """(id, artifact type, level) -> "dev" or "test". Within each (type, level) stratum the
+    ids are shuffled by a seeded generator and the first round(n x test_share) go to test, the
+    remainder carried over strata so the total is round(N x test_share)."""
+    if not 0 < test_share < 1:
+        raise ValueError("the test share must be between 0 and 1, e.g. 0.33")
+    strata: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for case_id, kind, level in cases:
+        strata[kind, level].append(case_id)
+    out, carry = {}, 0.0
+    for key in sorted(strata):
+        ids = sorted(strata[key])
+        random.Random(f"{seed}:{key[0]}:{key[1]}").shuffle(ids)
+        wanted = len(ids) * test_share + carry
+        n_test = min(len(ids), int(wanted + 0.5))
+        carry = wanted - n_test
+        out |= {i: "test" for i in ids[:n_test]} | {i: "dev" for i in ids[n_test:]}
+    return out
+
+
+def _moves(loaded: LoadedCase, pool: Path, target: Path) -> list[tuple[Path, Path]]:
+    """The case file and its artifact file, each with where it goes (same path below `target`)."""
+    files = [loaded.path]
+    if loaded.case.artifact_file:
+        files.append((loaded.path.parent / loaded.case.artifact_file).resolve())
+    return [(f, target / f.relative_to(pool)) for f in files]
+
+
+def split_pool(pool: Path, dev: Path, test: Path, *, test_share: float, seed: int) -> dict:
+    """Move every case of `pool` (with its artifact file) into `dev` or `test` and write
+    `split.json` beside them (seed, share, counts, ids). Refuses when either holds cases: the
+    split is made once and the test part is never re-drawn."""
+    pool, dev, test = pool.resolve(), dev.resolve(), test.resolve()
+    for folder in (dev, test):
+        if folder.exists() and any(folder.rglob("*.yaml")):
+            raise CaseError(f"{folder} already holds cases: the split is made once (the test part stays frozen)")
+    cases = load_cases(pool)
+    kinds = {c.id: c.case.artifact_type or "unknown" for c in cases}
+    side = assign([(c.id, kinds[c.id], c.case.expected.level) for c in cases], test_share, seed)
+    for c in cases:
+        for source, target in _moves(c, pool, dev if side[c.id] == "dev" else test):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(source, target)
+    record = {"seed": seed, "test_share": test_share, "pool": str(pool.name),
+              "counts": {s: sum(v == s for v in side.values()) for s in ("dev", "test")},
+              "by_stratum": {f"{k}/{lv}": {s: sum(1 for c in cases if kinds[c.id] == k and c.case.expected.level == lv
+                                                  and side[c.id] == s) for s in ("dev", "test")}
+                             for k, lv in sorted({(kinds[c.id], c.case.expected.level) for c in cases})},
+              "test": sorted(i for i, s in side.items() if s == "test"),
+              "dev": sorted(i for i, s in side.items() if s == "dev")}
+    (test.parent / "split.json").write_text(json.dumps(record, indent=2) + "\n")
+    return record
