@@ -205,6 +205,7 @@ def test_rater_agreement_and_intervals_are_reported_beside_the_judges(tmp_path):
     assert body["ci"]["exact"] == [1.0, 1.0] and len(body["by_type"]["prompt"]["ci"]["qwk"]) == 2
     html = (tmp_path / "rep" / "report.html").read_text()
     assert "rater-rater QWK (6 cases labelled twice)" in html and "bootstrap 95% intervals" in html
+    assert "Reliability diagram" in html and body["calibration"]["ece"] is not None and body["routing"]["n"] == 6
     (folder / "bad.yaml").write_text(yaml.safe_dump({"id": "bad", "artifact": "hi", "expected": {"level": 2},
                                                      "labels": [2, 9]}))
     with pytest.raises(CaseError, match="labels must be levels 1-6"):

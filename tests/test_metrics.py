@@ -81,3 +81,18 @@ def test_bootstrap_intervals_hold_the_estimate_narrow_with_more_cases_and_repeat
     assert 0 <= low <= 0.75 <= high <= 1
     assert m.bootstrap_interval(expected, expected, m.exact_agreement) == (1.0, 1.0)
     assert m.bootstrap_interval([3], [3], m.exact_agreement) is None
+
+
+def test_calibration_error_and_reliability_bins_by_hand():
+    confidences, correct = [0.9, 0.9, 0.2, 0.6], [True, False, False, True]
+    assert m.expected_calibration_error(confidences, correct) == pytest.approx(0.35)  # .4*2/4 + .2/4 + .4/4
+    bins = m.reliability_bins(confidences, correct)
+    assert [b["n"] for b in bins] == [0, 0, 1, 0, 0, 0, 1, 0, 0, 2] and bins[9]["accuracy"] == 0.5
+    assert m.expected_calibration_error([1.0, 0.0], [True, False]) == 0.0  # perfectly calibrated
+    assert m.expected_calibration_error([], []) is None
+
+
+def test_routing_counts_what_reaches_a_coach():
+    r = m.routing([1, 2, 3, 4], [1, 4, 3, 5], [False, True, True, False])
+    assert r == {"n": 4, "flagged": 0.5, "wrong": 2, "wrong_flagged": 0.5, "off_by_2": 1, "off_by_2_flagged": 1.0}
+    assert m.routing([2], [2], [False])["wrong_flagged"] is None

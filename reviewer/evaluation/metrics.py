@@ -132,6 +132,42 @@ def bootstrap_interval(expected: Sequence[int], got: Sequence[int],
     return round(float(low), 4), round(float(high), 4)
 
 
+def reliability_bins(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict]:
+    """Equal-width confidence bins over [0, 1]: each with its range, n, mean confidence and the
+    share of correct levels in it (None when empty). The points of a reliability diagram."""
+    _check(confidences, correct)
+    out = []
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = [(c, ok) for c, ok in zip(confidences, correct) if lo <= c < hi or (b == bins - 1 and c == 1.0)]
+        out.append({"lo": lo, "hi": hi, "n": len(inside),
+                    "confidence": sum(c for c, _ in inside) / len(inside) if inside else None,
+                    "accuracy": sum(ok for _, ok in inside) / len(inside) if inside else None})
+    return out
+
+
+def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float | None:
+    """How far confidence is from the share of levels that are right: sum over bins of
+    n_b / N x |accuracy_b - confidence_b|. 0 is perfectly calibrated; 0.2 means confidence is
+    off by 20 points on average. None on empty input."""
+    if not confidences:
+        return None
+    n = len(confidences)
+    return sum(b["n"] / n * abs(b["accuracy"] - b["confidence"])
+               for b in reliability_bins(confidences, correct, bins) if b["n"])
+
+
+def routing(expected: Sequence[int], got: Sequence[int], flagged: Sequence[bool]) -> dict:
+    """Which reviews a coach sees: the share flagged, and the share of wrong levels and of levels
+    two or more off that were flagged (None when there are none)."""
+    _check(expected, got)
+    wrong = [f for e, g, f in zip(expected, got, flagged) if e != g]
+    far = [f for e, g, f in zip(expected, got, flagged) if abs(e - g) >= 2]
+    return {"n": len(expected), "flagged": sum(flagged) / len(flagged) if flagged else None,
+            "wrong": len(wrong), "wrong_flagged": sum(wrong) / len(wrong) if wrong else None,
+            "off_by_2": len(far), "off_by_2_flagged": sum(far) / len(far) if far else None}
+
+
 MAX_DEGRADATION = 0.10  # RSMTool's rule of thumb: a judge may agree with humans up to this much less than they agree
 
 

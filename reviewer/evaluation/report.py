@@ -51,6 +51,14 @@ def _rater_agreement(golden: list[CaseResult]) -> dict | None:
                                    [r.expected_level for r in twice], [r.level for r in twice])
 
 
+def _calibration(golden: list[CaseResult]) -> dict:
+    """Does confidence mean the chance that the level is right? ECE and the reliability bins."""
+    confidences = [r.confidence for r in golden if r.confidence is not None]
+    correct = [r.level == r.expected_level for r in golden if r.confidence is not None]
+    return {"ece": metrics.expected_calibration_error(confidences, correct),
+            "bins": metrics.reliability_bins(confidences, correct)}
+
+
 def _pass(value: float | None, ok) -> dict:
     return {"value": value, "pass": value is not None and ok(value)}
 
@@ -73,6 +81,8 @@ def build_report(results: list[CaseResult], meta: dict, gate: GateConfig) -> dic
         "by_type": by_type,
         "consistency": metrics.consistency(repeats) if repeats else None,
         "rater_agreement": _rater_agreement(golden),
+        "calibration": _calibration(golden),
+        "routing": metrics.routing(expected, got, [bool(r.flags) for r in golden]),
         "robustness": _robustness(variants),
         "thresholds": {
             "qwk": {"min": acc.qwk_min, **_pass(figures["qwk"], lambda v: v >= acc.qwk_min)},

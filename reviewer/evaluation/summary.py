@@ -17,6 +17,14 @@ def _ci(interval) -> str:
     return "" if not interval else f" [{interval[0]:.2f}, {interval[1]:.2f}]"
 
 
+def _routing(r: dict) -> str:
+    """Share flagged, and the shares of wrong and of 2+-off levels among them."""
+    def share(value, n):
+        return "-" if value is None else f"{value:.0%} of {n}"
+    return (f"{share(r['flagged'], r['n'])}; wrong levels {share(r['wrong_flagged'], r['wrong'])}; "
+            f"2+ off {share(r['off_by_2_flagged'], r['off_by_2'])}")
+
+
 def _ok(flag: bool) -> str:
     return "[green]pass[/green]" if flag else "[red]FAIL[/red]"
 
@@ -38,6 +46,8 @@ def print_summary(report: dict, report_dir: Path | None) -> None:
         ("MAE", _f(report["mae"], 2), ""),
         ("SMD", _f(report["smd"]), f"|SMD| <= {t['smd']['max_abs']}: {_ok(t['smd']['pass'])}"),
         ("consistency", _f(report["consistency"]), ""),
+        ("calibration error (ECE)", _f(report["calibration"]["ece"]), ""),
+        ("routed to a coach", _routing(report["routing"]), ""),
         ("robustness", f"{rob['held']}/{rob['n']}" + (f" ({rob['share']:.0%})" if rob["n"] else ""), ""),
         ("wall time", f"{report['meta']['wall_time_s']} s", ""),
     ]
