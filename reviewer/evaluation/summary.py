@@ -35,7 +35,7 @@ def print_summary(report: dict, report_dir: Path | None) -> None:
         console = Console(width=120)
     t = report["thresholds"]
     table = Table(title=f"eval: {report['n']} golden cases, rubric {report['meta']['rubric']}, "
-                        f"judge {report['meta']['judge']} ([low, high]: bootstrap 95% intervals)", title_justify="left")
+                        f"judge {report['meta']['judge']} (\\[low, high]: bootstrap 95% intervals)", title_justify="left")
     for col in ("figure", "value", "acceptance"):
         table.add_column(col, no_wrap=col == "value")
     rob = report["robustness"]
