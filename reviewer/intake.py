@@ -141,7 +141,7 @@ class _GuardedSafeLoader(yaml.SafeLoader):
 # errors, bad timestamps and over-long integers; RecursionError is how json reports deep nesting).
 _PARSE_FAILURES = (yaml.YAMLError, _TooComplex, ValueError, TypeError, OverflowError, RecursionError)
 
-_FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\s*---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)  # blank lines before it change nothing
 _YAML_START_LINE = re.compile(r"---[ \t]*$|-(?:[ \t]|$)|[^\s#:{}\[\]-][^:\n]{0,100}:(?:[ \t]|$)", re.MULTILINE)
 _YAML_KEY_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?[^\s#:{}\[\]-][^:\n]{0,100}:(?:[ \t]|$)", re.MULTILINE)
 

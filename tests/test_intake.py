@@ -607,3 +607,11 @@ def test_fenced_blocks_are_left_out_of_code_and_transcript_detection():
     assert detect_type(quoted, "text", None) == "prompt"
     unclosed = "Here is a chat I had:\n```\nUser: hi\nAssistant: hello there, how can I help?"
     assert detect_type(unclosed, "text", None) == "transcript"  # no closing fence: no block
+
+
+def test_front_matter_after_blank_lines_is_still_front_matter():
+    agent = "---\nname: reviewer\ndescription: Reviews pull requests\ntools: Read, Grep\n---\nYou review diffs."
+    for text in (agent, "\n\n" + agent, "  \n\t\n" + agent):
+        fmt, tree = parse_structured(text)
+        assert fmt == "markdown_front_matter" and tree["front_matter"]["name"] == "reviewer"
+        assert detect_type(text, fmt, tree) == "agent_config"
