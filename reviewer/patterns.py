@@ -13,12 +13,6 @@ import re
 
 import re2
 
-_OPTIONS = re2.Options()
-_OPTIONS.case_sensitive = False
-_OPTIONS.log_errors = False  # a refused pattern raises PatternError; RE2 need not also print to stderr
-# Outside POSIX mode RE2 has no multiline option: the inline flag makes ^ and $ match at line ends.
-_MULTILINE = "(?m)"
-
 # re2 exports no name for its compiled-pattern type.
 Pattern = type(re2.compile(""))
 
@@ -39,8 +33,9 @@ def compile_fixed(pattern: str, flags: int = 0) -> Pattern:
     """One of the code's own patterns on RE2, with `re`'s IGNORECASE, MULTILINE and DOTALL flags:
     for the long keyword alternations that Python's `re` tries at every position of the text."""
     options = re2.Options()
-    options.log_errors = False
+    options.log_errors = False  # a refused pattern raises; RE2 need not also print to stderr
     options.case_sensitive = not flags & re.IGNORECASE
+    # Outside POSIX mode RE2 has no multiline or dotall option: inline flags say it instead.
     inline = ("m" if flags & re.MULTILINE else "") + ("s" if flags & re.DOTALL else "")
     return re2.compile(f"(?{inline})" + pattern if inline else pattern, options)
 
@@ -52,7 +47,7 @@ class PatternError(ValueError):
 def compile_pattern(pattern: str) -> Pattern:
     """`pattern` on RE2 with the rubric's flags: case-insensitive, ^ and $ at line ends."""
     try:
-        return re2.compile(_MULTILINE + pattern, _OPTIONS)
+        return compile_fixed(pattern, re.IGNORECASE | re.MULTILINE)
     except re2.error as e:
         raise PatternError(_refusal(pattern, e)) from None
 
