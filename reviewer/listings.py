@@ -56,6 +56,17 @@ def _flags_of(store: Store, review_ids: list[int]) -> dict[int, list[dict]]:
     return out
 
 
+def _page(store: Store, sql: str, args: list, order: str, page: int, size: int, total: int | None = None) -> Page:
+    """One page of `sql`'s rows in `order` (the page number clamped to those that exist);
+    `total` when the caller already knows how many rows there are."""
+    if total is None:
+        total = store.conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0]
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    rows = store.query(f"{sql} ORDER BY {order} LIMIT ? OFFSET ?", args + [size, (page - 1) * size])
+    return Page(rows=rows, page=page, pages=pages, total=total)
+
+
 def open_reviews(store: Store, filters: QueueFilters, open_count: int, page: int = 1,
                  size: int = PAGE_SIZE) -> Page:
     """Reviews awaiting a human, flagged first by their most severe flag, then oldest first.
@@ -69,13 +80,10 @@ def open_reviews(store: Store, filters: QueueFilters, open_count: int, page: int
             where.append(f"q.{column} = ?")
             args.append(getattr(filters, column))
     sql = f"WITH q AS ({_LATEST}) SELECT * FROM q WHERE {' AND '.join(where)}"
-    total = store.conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0] if args else open_count
-    pages = max(1, -(-total // size))
-    page = min(max(1, page), pages)
-    rows = store.query(sql + " ORDER BY q.severity DESC, q.created_at, q.id LIMIT ? OFFSET ?",
-                       args + [size, (page - 1) * size])
-    flags = _flags_of(store, [r["id"] for r in rows])
-    return Page(rows=[{**r, "flags": flags[r["id"]]} for r in rows], page=page, pages=pages, total=total)
+    listing = _page(store, sql, args, "q.severity DESC, q.created_at, q.id", page, size,
+                    total=None if args else open_count)
+    flags = _flags_of(store, [r["id"] for r in listing.rows])
+    return listing.model_copy(update={"rows": [{**r, "flags": flags[r["id"]]} for r in listing.rows]})
 
 
 def queue_counts(store: Store) -> dict[str, int]:
@@ -99,9 +107,5 @@ def person_artifacts(store: Store, email: str, page: int = 1, size: int = PAGE_S
               LEFT JOIN jobs j ON j.artifact_id = a.id
               LEFT JOIN q ON q.artifact_id = a.id
               WHERE p.email = ?"""
-    total = store.conn.execute(f"SELECT count(*) FROM ({sql})", [email]).fetchone()[0]
-    pages = max(1, -(-total // size))
-    page = min(max(1, page), pages)
-    rows = store.query(sql + " ORDER BY s.id DESC, a.id LIMIT ? OFFSET ?", [email, size, (page - 1) * size])
-    return Page(rows=rows, page=page, pages=pages, total=total)
+    return _page(store, sql, [email], "s.id DESC, a.id", page, size)
 
