@@ -212,7 +212,7 @@ def test_rater_agreement_and_intervals_are_reported_beside_the_judges(tmp_path):
         load_cases(folder)
 
 
-def test_split_is_stratified_seeded_and_made_once(tmp_path):
+def test_split_is_stratified_seeded_and_each_case_split_once(tmp_path):
     from reviewer.evaluation.split import assign
 
     pool = tmp_path / "real" / "pool" / "group"
@@ -238,6 +238,19 @@ def test_split_is_stratified_seeded_and_made_once(tmp_path):
     moved = {c.id for c in load_cases(real / "test")}
     assert moved == {i for i, s in first.items() if s == "test"}
     assert all(c.data.startswith(b"artifact") for c in load_cases(real / "dev"))  # artifacts moved with their cases
-    assert json.loads((real / "split.json").read_text())["test"] == sorted(moved)
-    again = runner.invoke(app, args)
-    assert again.exit_code == 2 and "made once" in again.output
+    record = json.loads((real / "split.json").read_text())
+    assert record["batches"][0]["test"] == sorted(moved) and record["counts"] == {"dev": 20, "test": 10}
+    again = runner.invoke(app, args)  # nothing left in the pool: nothing moves
+    assert again.exit_code == 2 and "split once" in again.output
+    (pool / "files" / "late.txt").write_text("a case labelled after the first split")
+    (pool / "late.yaml").write_text(yaml.safe_dump({"id": "late", "artifact_type": "prompt", "artifact_file":
+                                                    "files/late.txt", "expected": {"level": 2}}))
+    later = runner.invoke(app, args)  # a later batch is split on its own; the first stays where it was
+    assert later.exit_code == 0, later.output
+    assert {c.id for c in load_cases(real / "test")} >= moved
+    assert json.loads((real / "split.json").read_text())["counts"] == {"dev": 21, "test": 10}
+    (pool / "files" / "c0.txt").write_text("a copy of a case already split")
+    (pool / "c0.yaml").write_text(yaml.safe_dump({"id": "c0", "artifact_type": "prompt", "artifact_file":
+                                                  "files/c0.txt", "expected": {"level": 1}}))
+    dup = runner.invoke(app, args)
+    assert dup.exit_code == 2 and "already split: c0" in dup.output

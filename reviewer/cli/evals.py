@@ -105,14 +105,15 @@ def eval_variants(
 
 @app.command("split")
 def eval_split(
-    pool: Annotated[Path, typer.Option(help="Folder of labelled cases to split (emptied).")] = Path("evals/real/pool"),
+    pool: Annotated[Path, typer.Option(help="Folder of labelled cases not yet split (emptied).")] = Path("evals/real/pool"),
     dev: Annotated[Path, typer.Option(help="Where the dev part goes (tuning, fitting).")] = Path("evals/real/dev"),
     test: Annotated[Path, typer.Option(help="Where the frozen test part goes.")] = Path("evals/real/test"),
     test_share: Annotated[float, typer.Option(help="Share of each type-and-level stratum for test.")] = 1 / 3,
     seed: Annotated[int, typer.Option(help="Seed of the shuffle: the same pool and seed give the same split.")] = 2026,
 ) -> None:
-    """Split a labelled pool once into dev and test, stratified by artifact type and level;
-    writes split.json beside them. Refuses when dev or test already holds cases.
+    """Split the labelled cases in the pool into dev and test, stratified by artifact type and
+    level, and record the batch in split.json. A case is split once: cases already in dev or
+    test never move, so cases added later are split as a batch of their own.
 
     Example: reviewer eval split --pool evals/real/pool --seed 2026
     """

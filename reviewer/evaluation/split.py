@@ -1,6 +1,6 @@
-"""The one-time split of a labelled pool into a dev part (for tuning and fitting) and a frozen
-test part (the only figures that claim accuracy), stratified by artifact type and level and
-seeded, so the same pool and seed always give the same split."""
+"""The split of a labelled pool into a dev part (for tuning and fitting) and a frozen test part
+(the only figures that claim accuracy), stratified by artifact type and level and seeded, so
+the same pool and seed always give the same split. Each case is split once."""
 
 from __future__ import annotations
 
@@ -42,26 +42,34 @@ def _moves(loaded: LoadedCase, pool: Path, target: Path) -> list[tuple[Path, Pat
 
 
 def split_pool(pool: Path, dev: Path, test: Path, *, test_share: float, seed: int) -> dict:
-    """Move every case of `pool` (with its artifact file) into `dev` or `test` and write
-    `split.json` beside them (seed, share, counts, ids). Refuses when either holds cases: the
-    split is made once and the test part is never re-drawn."""
+    """Move every case of `pool` (with its artifact file) into `dev` or `test` and record the
+    batch in `split.json` beside them. A case is split once: cases already in dev or test never
+    move, so a later batch (cases added to the pool since) is split on its own, stratified
+    likewise, and the test part of earlier batches stays frozen."""
     pool, dev, test = pool.resolve(), dev.resolve(), test.resolve()
-    for folder in (dev, test):
-        if folder.exists() and any(folder.rglob("*.yaml")):
-            raise CaseError(f"{folder} already holds cases: the split is made once (the test part stays frozen)")
+    if not any(pool.rglob("*.yaml")):
+        raise CaseError(f"{pool} holds no cases: every case is split once, and those in {dev.name}/ and "
+                        f"{test.name}/ stay where they are")
     cases = load_cases(pool)
+    record_path = test.parent / "split.json"
+    record = json.loads(record_path.read_text()) if record_path.exists() else {"batches": []}
+    done = {i for b in record["batches"] for i in b["dev"] + b["test"]}
+    again = sorted(c.id for c in cases if c.id in done)
+    if again:
+        raise CaseError(f"already split: {', '.join(again[:5])}: a case is split once (the test part stays frozen)")
     kinds = {c.id: c.case.artifact_type or "unknown" for c in cases}
     side = assign([(c.id, kinds[c.id], c.case.expected.level) for c in cases], test_share, seed)
     for c in cases:
         for source, target in _moves(c, pool, dev if side[c.id] == "dev" else test):
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(source, target)
-    record = {"seed": seed, "test_share": test_share, "pool": str(pool.name),
-              "counts": {s: sum(v == s for v in side.values()) for s in ("dev", "test")},
-              "by_stratum": {f"{k}/{lv}": {s: sum(1 for c in cases if kinds[c.id] == k and c.case.expected.level == lv
-                                                  and side[c.id] == s) for s in ("dev", "test")}
-                             for k, lv in sorted({(kinds[c.id], c.case.expected.level) for c in cases})},
-              "test": sorted(i for i, s in side.items() if s == "test"),
-              "dev": sorted(i for i, s in side.items() if s == "dev")}
-    (test.parent / "split.json").write_text(json.dumps(record, indent=2) + "\n")
-    return record
+    batch = {"seed": seed, "test_share": test_share,
+             "by_stratum": {f"{k}/{lv}": {s: sum(1 for c in cases if kinds[c.id] == k and c.case.expected.level == lv
+                                                 and side[c.id] == s) for s in ("dev", "test")}
+                            for k, lv in sorted({(kinds[c.id], c.case.expected.level) for c in cases})},
+             "test": sorted(i for i, s in side.items() if s == "test"),
+             "dev": sorted(i for i, s in side.items() if s == "dev")}
+    record["batches"].append(batch)
+    record["counts"] = {s: sum(len(b[s]) for b in record["batches"]) for s in ("dev", "test")}
+    record_path.write_text(json.dumps(record, indent=2) + "\n")
+    return batch | {"counts": {s: len(batch[s]) for s in ("dev", "test")}}
