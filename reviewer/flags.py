@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import yaml
@@ -58,6 +59,17 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> FlagPolicy:
         return FlagPolicy.model_validate(data)
     except (OSError, yaml.YAMLError, ValueError) as e:
         raise RubricError(f"{path}: invalid flag policy: {e}") from None
+
+
+def set_low_confidence(path: Path, below: float) -> None:
+    """Set `rules.low_confidence.below` in a policy file, leaving the rest of the text (and its
+    comments) as it was."""
+    text = path.read_text(encoding="utf-8")
+    new, n = re.subn(r"(?m)^(  low_confidence:\n(?:    .*\n)*?    below:\s*)[0-9.]+", rf"\g<1>{below:g}", text)
+    if n != 1:
+        raise RubricError(f"{path}: no rules.low_confidence.below value to set")
+    path.write_text(new, encoding="utf-8")
+    load_policy(path)
 
 
 def audit_draw(key: str) -> float:

@@ -143,7 +143,7 @@ def assess_prepared(artifact: PreparedArtifact, tree: object, role_key: str | No
     is the cross-check, and the fallback when no model gives a usable answer (flagged
     llm_unavailable when none answered, llm_failed naming the cause otherwise)."""
     role = ctx.roles.require(role_key)
-    cross_check = Once(lambda: rules.judge(artifact.text, tree, ctx.rubric))
+    cross_check = Once(lambda: rules.judge(artifact.text, tree, ctx.rubric, artifact.artifact_type))
     extra: dict = {}
     llm_judgement = None
     if ctx.llm is not None:

@@ -1,5 +1,8 @@
 """The rubric and role targets: loaded from YAML, validated with pydantic, versioned by hash.
 
+A rubric's fitted level decision (reviewer.levelmodel) lives beside it as `<name>.fit.json`;
+its bytes are part of the rubric's hash, so a refit is a new rubric version.
+
 Every pattern must compile on the linear-time engine (reviewer.patterns), so no rubric can hold a
 pattern that backtracks catastrophically on an artifact.
 """
@@ -21,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from reviewer.levelmodel import LevelModel
 from reviewer.patterns import Pattern, compile_pattern
 
 RUBRIC_DIR = Path(__file__).resolve().parent.parent / "rubrics"
@@ -185,6 +189,7 @@ class Rubric(_Strict):
     caps: list[Cap] = Field(default_factory=list)
     portfolio: PortfolioRule
     feedback: FeedbackText
+    level_model: LevelModel | None = None
     content_hash: str = ""
 
     @model_validator(mode="after")
@@ -211,6 +216,12 @@ class Rubric(_Strict):
         for cap in self.caps:
             if cap.dimension not in keys:
                 raise ValueError(f"cap names unknown dimension {cap.dimension!r}")
+        if self.level_model:
+            stale = sorted(k.split(":", 1)[1] for k in self.level_model.weights
+                           if k.startswith("indicator:") and k.split(":", 1)[1] not in ids)
+            if stale:
+                raise ValueError(f"the fitted level model weighs indicators the rubric no longer has "
+                                 f"({', '.join(stale)}): refit it with `reviewer rubric fit`")
         return self
 
     @property
@@ -296,10 +307,24 @@ def _validate(model: type[BaseModel], path: Path, data: object, **extra) -> Base
         raise RubricError(f"{path}: {_location(data, first['loc'])}: {reason}{more}") from None
 
 
+def fit_path(rubric_path: Path) -> Path:
+    """Where a rubric's fitted level decision lives: rubrics/proficiency.yaml -> proficiency.fit.json."""
+    return rubric_path.with_name(rubric_path.stem + ".fit.json")
+
+
 def load_rubric(path: Path | str = DEFAULT_RUBRIC) -> Rubric:
     path = Path(path)
     raw, data = _read_yaml(path)
-    return _validate(Rubric, path, data, content_hash=hashlib.sha256(raw).hexdigest())
+    extra: dict = {}
+    fitted = fit_path(path)
+    if fitted.exists():
+        fit_raw = fitted.read_bytes()
+        try:
+            extra["level_model"] = LevelModel.model_validate_json(fit_raw)
+        except ValidationError as e:
+            raise RubricError(f"{fitted}: not a fitted level model: {e.errors()[0]['msg']}") from None
+        raw += b"\0" + fit_raw
+    return _validate(Rubric, path, data, content_hash=hashlib.sha256(raw).hexdigest(), **extra)
 
 
 def load_roles(path: Path | str = DEFAULT_ROLES) -> Roles:

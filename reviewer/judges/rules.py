@@ -1,12 +1,16 @@
 """The offline `rules` judge: scores the rubric's dimensions and level from detected indicators.
 
-Deterministic and instant; also the cross-check for LLM judges.
+The level comes from the rubric's fitted level model when it has one (reviewer.levelmodel), and
+from the hand rule (`min_core`, `requires_any`, caps) otherwise. Deterministic and instant;
+also the cross-check for LLM judges.
 """
 
 from __future__ import annotations
 
+from reviewer import levelmodel
 from reviewer.indicators import Lines, detect, injection_spans
 from reviewer.rubric import Rubric
+from reviewer.turns import person_view
 from reviewer.schemas import DimensionScore, Evidence, Judgement
 
 NAME = "rules"
@@ -88,28 +92,68 @@ def dimension_scores(met: dict[str, list[Evidence]], raw: dict[str, int | None],
     return out
 
 
-def judge(text: str, tree: object, rubric: Rubric) -> Judgement:
+def evidence(text: str, tree: object, rubric: Rubric,
+             artifact_type: str | None = None) -> tuple[dict[str, list[Evidence]], list[tuple[int, int]]]:
+    """The indicators met (with their quotes) and the spans that try to steer the grader, which
+    are left out of detection. In a transcript only the person's own turns count as evidence."""
     lines = Lines(text)
     blocked = injection_spans(lines, rubric)
-    met = detect(lines, tree, rubric, blocked)
+    if artifact_type == "transcript":
+        lines = Lines(person_view(text))
+    return detect(lines, tree, rubric, blocked), blocked
+
+
+def model_features(met: dict[str, list[Evidence]], text: str, artifact_type: str | None, rubric: Rubric) -> dict[str, float]:
     raw = raw_dimension_scores(met, rubric)
-    uncapped = evidenced_level(met, rubric)
-    level, caps = apply_caps(uncapped, raw, rubric)
-    insufficient = len(text.split()) < rubric.scoring.min_words or not met
+    rule_level, _ = apply_caps(evidenced_level(met, rubric), raw, rubric)
+    return levelmodel.features(list(met), core_counts(met, rubric), rule_level, artifact_type, len(text.split()))
+
+
+def _fitted(met: dict[str, list[Evidence]], text: str, artifact_type: str | None,
+            rubric: Rubric) -> tuple[int, float, str]:
+    """Level, calibrated confidence and the explanation from the fitted level model."""
+    model = rubric.level_model
+    x = model_features(met, text, artifact_type, rubric)
+    level, probs, latent = levelmodel.predict(model, x)
+    named = ", ".join(f"{k.split(':', 1)[1] if k.startswith('indicator:') else k} (+{v:.2f})"
+                      for k, v in levelmodel.drivers(model, x))
+    why = (f"Level {level} ({rubric.level(level).name}): the fitted level model puts it here with "
+           f"probability {probs[level - 1]:.2f} (score {latent:.2f}"
+           + (f", above the level-{level} threshold {model.thresholds[level - 2]:.2f}" if level > 1 else "")
+           + ")" + (f"; what raised it most: {named}." if named else "; no indicator raised it."))
+    return level, round(probs[level - 1], 2), why
+
+
+def _hand_rule(met: dict[str, list[Evidence]], raw: dict[str, int | None], rubric: Rubric, *,
+               insufficient: bool, injection: bool) -> tuple[int, float, str, list[str]]:
+    """Level, confidence, explanation and caps from the rubric's hand-set level rule."""
+    level, caps = apply_caps(evidenced_level(met, rubric), raw, rubric)
     counts = core_counts(met, rubric)
     conf = confidence(level=level, met_core=counts, rubric=rubric, capped=bool(caps),
-                      insufficient=insufficient, injection=bool(blocked))
+                      insufficient=insufficient, injection=injection)
     core_met = [i.id for i in rubric.indicators if i.core and i.level >= level and i.id in met]
-    rationale = (f"Level {level} ({rubric.level(level).name}): "
-                 + (f"core indicators met: {', '.join(core_met)}." if core_met else "no higher level's core indicators are met.")
-                 + (" " + " ".join(caps) + "." if caps else "")
-                 + (" Too little evidence to judge beyond this floor." if insufficient else "")
+    why = (f"Level {level} ({rubric.level(level).name}): "
+           + (f"core indicators met: {', '.join(core_met)}." if core_met else "no higher level's core indicators are met.")
+           + (" " + " ".join(caps) + "." if caps else ""))
+    return level, conf, why, caps
+
+
+def judge(text: str, tree: object, rubric: Rubric, artifact_type: str | None = None) -> Judgement:
+    met, blocked = evidence(text, tree, rubric, artifact_type)
+    raw = raw_dimension_scores(met, rubric)
+    insufficient = len(text.split()) < rubric.scoring.min_words or not met
+    if rubric.level_model:
+        level, conf, why = _fitted(met, text, artifact_type, rubric)
+        caps: list[str] = []
+    else:
+        level, conf, why, caps = _hand_rule(met, raw, rubric, insufficient=insufficient, injection=bool(blocked))
+    rationale = (why + (" Too little evidence to judge beyond this floor." if insufficient else "")
                  + (f" {len(blocked)} line(s) try to steer the grader and were ignored." if blocked else ""))
-    evidence = sorted((e for hits in met.values() for e in hits), key=lambda e: (e.start, -e.level))
+    evidence_list = sorted((e for hits in met.values() for e in hits), key=lambda e: (e.start, -e.level))
     return Judgement(
         judge=NAME, level=level, confidence=conf,
         dimensions=dimension_scores(met, raw, level, rubric),
-        evidence=evidence, insufficient_evidence=insufficient,
+        evidence=evidence_list, insufficient_evidence=insufficient,
         injection_suspected=bool(blocked), injection_quotes=[text[s:e] for s, e in blocked],
         rationale=rationale, caps_applied=caps,
     )
