@@ -384,3 +384,63 @@ def test_models_check_reports_the_window_artifacts_are_fitted_to(fake_llm):
     client = LLMClient(FAST)
     assert check_model(client, ModelConfig(name="openai/local", api_base=url, max_input_tokens=8192)).window_tokens == 8192
     assert check_model(client, ModelConfig(name="openai/local", api_base=url)).window_tokens is None  # no limit
+
+
+def test_the_judge_prompt_carries_the_artifact_types_anchors_in_its_stable_prefix(settings, fake_llm):
+    """Over real HTTP: the system message holds this type's labelled dev anchors, each fenced as
+    data, and is the same for every artifact of the type (a cacheable prefix)."""
+    from reviewer.prompts import load_judge_prompt
+
+    fake, url = fake_llm
+    prompt = load_judge_prompt()
+    assert set(prompt.anchors) >= {"prompt", "workflow", "agent_config", "transcript"}
+    review(settings, url, text=PROMPT)
+    review(settings, url, text=PROMPT.replace("150-word", "200-word"))
+    first, second = (r["messages"][0]["content"] for r in fake.judge_requests[:2])
+    assert first == second == prompt.system_message(load_context(settings).rubric, "prompt")
+    for anchor in prompt.anchors["prompt"]:
+        assert anchor.rationale in first and anchor.excerpt in first
+        assert first.count(f"=====ARTIFACT-") >= 2  # every excerpt between its own boundary lines
+    assert not any(a.id in first for a in prompt.anchors["workflow"])
+    assert prompt.system_message(load_context(settings).rubric, "other").count("(none for this artifact type)") == 1
+
+
+def test_anchors_are_spread_over_levels_cut_and_part_of_the_prompt_version(tmp_path, monkeypatch):
+    import shutil
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from reviewer.cli import app
+    from reviewer.evaluation.anchors import choose, excerpt
+    from reviewer.evaluation.cases import load_cases
+    from reviewer.prompts import JUDGE_PROMPT, load_judge_prompt
+
+    cases = tmp_path / "dev"
+    cases.mkdir()
+    for n, (level, labels, words) in enumerate([(1, [1, 1], 5), (1, [1, 1], 3), (3, [3, 3], 40), (5, [5, 5], 90),
+                                                 (5, [4, 5], 2), (4, [4, 4], 60)]):
+        (cases / f"c{n}.yaml").write_text(yaml.safe_dump({
+            "id": f"c{n}", "artifact_type": "workflow", "labels": labels, "notes": f"rater A: reason {n}. More.",
+            "artifact": "step " * words + "mail me at jane.doe@example.org", "expected": {"level": level}}))
+    chosen = choose(load_cases(cases), 3)["workflow"]
+    # lowest, middle and highest level; the shortest agreed case at each; personal data redacted
+    assert [(a.id, a.level) for a in chosen] == [("c1", 1), ("c5", 4), ("c3", 5)]
+    assert all("jane.doe" not in a.excerpt and "[REDACTED:email]" in a.excerpt for a in chosen)
+    assert chosen[0].rationale == "reason 1. More."
+    long = "line\n" * 1000
+    cut = excerpt(long, 100)
+    assert cut.startswith("line\n") and cut.endswith("[... the first 99 of 5,000 characters]")
+
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    shutil.copy(JUDGE_PROMPT, prompts / "judge.yaml")
+    runner = CliRunner()
+    r = runner.invoke(app, ["rubric", "anchors", "--cases", str(cases), "--out", str(prompts / "anchors.yaml")])
+    assert r.exit_code == 0 and "workflow: c1 (level 1)" in r.output, r.output
+    with_anchors = load_judge_prompt(prompts / "judge.yaml")
+    (prompts / "anchors.yaml").write_text((prompts / "anchors.yaml").read_text().replace("reason 1", "reason one"))
+    assert load_judge_prompt(prompts / "judge.yaml").content_hash != with_anchors.content_hash
+    (tmp_path / "split.json").write_text('{"batches": [{"test": ["c3"], "dev": []}]}')
+    frozen = runner.invoke(app, ["rubric", "anchors", "--cases", str(cases), "--out", str(prompts / "a.yaml")])
+    assert frozen.exit_code == 2 and "frozen test split" in frozen.output

@@ -27,17 +27,6 @@ def rubric_check(file: Annotated[Optional[Path], typer.Argument(help="Rubric YAM
                f"{len(r.dimensions)} dimensions, {len(r.indicators)} indicators ({cores} core)")
 
 
-def _frozen_test_ids(folder: Path) -> set[str]:
-    """Ids of the frozen test split recorded in a split.json at or above `folder`."""
-    import json
-
-    for parent in [folder.resolve(), *folder.resolve().parents]:
-        record = parent / "split.json"
-        if record.exists():
-            return {i for b in json.loads(record.read_text()).get("batches", []) for i in b["test"]}
-    return set()
-
-
 @app.command("fit")
 def rubric_fit(
     cases: Annotated[list[Path], typer.Option("--cases", help="Labelled cases to fit on (repeatable); "
@@ -57,8 +46,9 @@ def rubric_fit(
 
     Example: reviewer rubric fit --cases evals/real/dev --cases evals/golden
     """
-    from reviewer.evaluation.cases import CaseError, load_cases
+    from reviewer.evaluation.cases import CaseError
     from reviewer.evaluation.fit import examples, fit
+    from reviewer.evaluation.split import load_unfrozen
     from reviewer.flags import DEFAULT_POLICY, set_low_confidence
     from reviewer.rubric import fit_path
 
@@ -69,11 +59,7 @@ def rubric_fit(
         r = load_rubric(path)
         items = []
         for folder in cases:
-            loaded = load_cases(folder)
-            frozen = sorted({c.id for c in loaded} & _frozen_test_ids(folder))
-            if frozen:
-                common.fail(f"{folder} holds cases of the frozen test split ({', '.join(frozen[:3])}): never fit on them")
-            items += examples(loaded, folder.name, r)
+            items += examples(load_unfrozen(folder), folder.name, r)
     except (RubricError, CaseError) as e:
         common.fail(str(e))
     model, below, cv = fit(items, k=folds, seed=seed, wrong_share=wrong_share, far_share=far_share,
@@ -97,3 +83,41 @@ def rubric_fit(
     out.write_text(model.model_dump_json(indent=2) + "\n")
     set_low_confidence(Path(policy), below)
     typer.echo(f"wrote {out}; {policy}: low_confidence below {below}; rubric now {load_rubric(path).version_label}")
+
+
+@app.command("anchors")
+def rubric_anchors(
+    cases: Annotated[Path, typer.Option("--cases", help="Labelled dev cases to draw anchors from.")] = Path("evals/real/dev"),
+    per_type: Annotated[int, typer.Option(min=1, max=6, help="Anchors per artifact type, at levels spread low to high.")] = 3,
+    out: Annotated[Optional[Path], typer.Option(help="Anchors file (default: anchors.yaml beside the judge prompt).")] = None,
+) -> None:
+    """Choose the LLM judge's anchors: per artifact type, labelled dev cases at different levels
+    (excerpt, settled level, rationale), written beside the judge prompt and part of its version.
+
+    Example: reviewer rubric anchors --cases evals/real/dev --per-type 3
+    """
+    import yaml
+
+    from reviewer.evaluation.anchors import choose
+    from reviewer.evaluation.cases import CaseError
+    from reviewer.evaluation.split import load_unfrozen
+    from reviewer.prompts import ANCHORS, JUDGE_PROMPT, load_judge_prompt
+
+    target = out or JUDGE_PROMPT.with_name(ANCHORS)
+    try:
+        chosen = choose(load_unfrozen(cases), per_type)
+    except CaseError as e:
+        common.fail(str(e))
+    header = ("# The LLM judge's anchors, written by `reviewer rubric anchors` from labelled dev cases\n"
+              "# (never the frozen test split). Part of the judge prompt's version hash.\n")
+    class Literal(yaml.SafeDumper):  # multi-line excerpts stay readable as block text
+        pass
+    Literal.add_representer(str, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v, style="|" if "\n" in v else None))
+    target.write_text(header + yaml.dump({"anchors": {k: [a.model_dump() for a in v] for k, v in chosen.items()}},
+                                         Dumper=Literal, sort_keys=False, allow_unicode=True, width=100))
+    for kind, anchors in chosen.items():
+        typer.echo(f"{kind}: " + ", ".join(f"{a.id} (level {a.level})" for a in anchors))
+    if target.parent == JUDGE_PROMPT.parent:
+        typer.echo(f"wrote {target}; judge prompt now {load_judge_prompt().version_label}")
+    else:
+        typer.echo(f"wrote {target}")

@@ -73,3 +73,23 @@ def split_pool(pool: Path, dev: Path, test: Path, *, test_share: float, seed: in
     record["counts"] = {s: sum(len(b[s]) for b in record["batches"]) for s in ("dev", "test")}
     record_path.write_text(json.dumps(record, indent=2) + "\n")
     return batch | {"counts": {s: len(batch[s]) for s in ("dev", "test")}}
+
+
+def frozen_test_ids(folder: Path) -> set[str]:
+    """Ids of the frozen test split, from the split.json at or above `folder`."""
+    for parent in [folder.resolve(), *folder.resolve().parents]:
+        record = parent / "split.json"
+        if record.exists():
+            return {i for b in json.loads(record.read_text()).get("batches", []) for i in b["test"]}
+    return set()
+
+
+def load_unfrozen(folder: Path) -> list[LoadedCase]:
+    """The cases of `folder`, refusing any that belongs to the frozen test split: nothing is
+    fitted, tuned or anchored on it."""
+    cases = load_cases(folder)
+    frozen = sorted({c.id for c in cases} & frozen_test_ids(folder))
+    if frozen:
+        raise CaseError(f"{folder} holds cases of the frozen test split ({', '.join(frozen[:3])}): "
+                        "never fit, tune or anchor on them")
+    return cases
