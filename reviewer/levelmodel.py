@@ -34,17 +34,16 @@ class LevelModel(BaseModel):
         return self
 
 
-def features(met: Sequence[str], core_from: Mapping[int, int], rule_level: int, artifact_type: str | None,
-             words: int) -> dict[str, float]:
+def features(met: Sequence[str], core_from: Mapping[int, int], rule_level: int, artifact_type: str | None) -> dict[str, float]:
     """The model's inputs for one artifact: each met indicator, how many core indicators are met
     at each level or above (`core_from`, as the hand rule counts them), the hand rule's level
-    (one feature per level reached), the artifact type, and the length (log10 of the word count)."""
+    (one feature per level reached) and the artifact type. Length is left out on purpose:
+    padding an artifact must not move its level."""
     x = {f"indicator:{i}": 1.0 for i in met}
     x |= {f"rule_level:{lv}": 1.0 for lv in range(2, rule_level + 1)}
     x |= {f"core_from:{lv}": float(n) for lv, n in core_from.items() if lv > 1 and n}
     if artifact_type:
         x[f"type:{artifact_type}"] = 1.0
-    x["log_words"] = math.log10(1 + words)
     return x
 
 

@@ -312,12 +312,14 @@ def fit_path(rubric_path: Path) -> Path:
     return rubric_path.with_name(rubric_path.stem + ".fit.json")
 
 
-def load_rubric(path: Path | str = DEFAULT_RUBRIC) -> Rubric:
+def load_rubric(path: Path | str = DEFAULT_RUBRIC, *, fitted_level: bool = True) -> Rubric:
+    """The rubric, with its fitted level model when one lies beside it (`fitted_level=False`:
+    the hand-set level rule alone)."""
     path = Path(path)
     raw, data = _read_yaml(path)
     extra: dict = {}
     fitted = fit_path(path)
-    if fitted.exists():
+    if fitted_level and fitted.exists():
         fit_raw = fitted.read_bytes()
         try:
             extra["level_model"] = LevelModel.model_validate_json(fit_raw)

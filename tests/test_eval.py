@@ -123,6 +123,11 @@ def test_gate_rules_on_hand_made_reports():
     assert any("QWK dropped" in x for x in reasons) and any("exact agreement" in x for x in reasons)
     assert any("case a moved from level 2 to 4" in x for x in reasons) and any("b--padding" in x for x in reasons)
     assert regressions({**same, "figures": {"qwk": 0.885, "exact": 0.8}}, base, GateRules()) == []
+    # the real-work gate holds only "not raised": a reformatting move is reported, a raise fails
+    moved = {**same, "robustness": {"broken": [{"id": "a--plain", "invariance": "unchanged"}]}}
+    assert regressions(moved, base, GateRules(robustness_must_hold="not_raised")) == []
+    raised = {**same, "robustness": {"broken": [{"id": "a--inject", "invariance": "not_raised"}]}}
+    assert any("a--inject" in x for x in regressions(raised, base, GateRules(robustness_must_hold="not_raised")))
 
 
 def test_golden_suite_passes_its_baseline():

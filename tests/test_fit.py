@@ -122,12 +122,12 @@ def test_rubric_fit_writes_the_model_beside_the_rubric_and_sets_the_flag_thresho
 def test_the_rules_judge_explains_a_fitted_level_by_its_weights_and_quotes(workspace):
     rubric_file = workspace / "rubrics" / "proficiency.yaml"
     fit_path(rubric_file).write_text(levelmodel.LevelModel(
-        weights={"indicator:output_format": 1.5, "indicator:role_or_audience": 1.0, "log_words": 0.1},
+        weights={"indicator:output_format": 1.5, "indicator:role_or_audience": 1.0, "type:prompt": 0.1},
         thresholds=[1.0, 2.0, 4.0, 5.0, 6.0], temperature=1.0).model_dump_json())
     rubric = load_rubric(rubric_file)
     text = "You are an HR partner writing for new managers. Reply as a table with three columns and a summary line."
     j = rules.judge(text, None, rubric, "prompt")
-    latent = 1.5 + 1.0 + 0.1 * np.log10(1 + len(text.split()))
+    latent = 1.5 + 1.0 + 0.1
     assert j.level == 3 and j.confidence == round(levelmodel.probabilities(rubric.level_model.thresholds, latent)[2], 2)
     assert "above the level-3 threshold 2.00" in j.rationale
     assert "fitted level model" in j.rationale and "output_format (+1.50)" in j.rationale

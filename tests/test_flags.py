@@ -12,7 +12,9 @@ def test_a_clean_confident_review_raises_nothing(policy):
 
 
 def test_each_rule_fires_on_its_condition(policy):
-    assert kinds(ReviewFacts(level=3, confidence=0.49, **SETTLED), policy) == ["low_confidence"]
+    below = policy.param("low_confidence", "below", 0)
+    assert kinds(ReviewFacts(level=3, confidence=below - 0.01, **SETTLED), policy) == ["low_confidence"]
+    assert kinds(ReviewFacts(level=3, confidence=below, **SETTLED), policy) == []
     assert kinds(ReviewFacts(level=1, confidence=0.9, target=3, **SETTLED), policy) == ["large_gap_to_target"]
     assert kinds(ReviewFacts(level=5, confidence=0.9, target=3, **SETTLED), policy) == ["large_gap_to_target"]
     assert kinds(ReviewFacts(level=2, confidence=0.9, target=3, **SETTLED), policy) == []
@@ -34,7 +36,7 @@ def test_flags_come_most_severe_first_with_reasons(policy):
     by_kind = {f.kind: f for f in flags}
     assert by_kind["unverified_evidence"].reason.startswith("2 quoted piece(s)")
     assert by_kind["large_gap_to_target"].reason == "4 levels below the role target"
-    assert by_kind["low_confidence"].reason == "confidence 0.20 is below 0.5"
+    assert by_kind["low_confidence"].reason == f"confidence 0.20 is below {policy.param('low_confidence', 'below', 0)}"
 
 
 def test_random_audit_is_stable_and_near_its_rate(policy):

@@ -7,6 +7,7 @@ from reviewer.judges.rules import (
     evidenced_level,
     judge,
 )
+from reviewer.rubric import DEFAULT_RUBRIC, load_rubric
 
 CREW = """researcher:
   role: Senior market researcher
@@ -34,9 +35,10 @@ def test_agent_config_with_guardrails_outranks_a_one_line_prompt(rubric):
     assert dims["system_design"] == 5 and dims["verification"] == 5
 
 
-def test_weak_verification_caps_an_elaborate_agent(rubric):
+def test_weak_verification_caps_an_elaborate_agent():
+    """The hand rule's cap (a rubric without a fitted level model)."""
     no_checks = CREW.replace("  human_input: true\n", "").replace("Find and verify", "Find")
-    j = judge(no_checks, yaml.safe_load(no_checks), rubric)
+    j = judge(no_checks, yaml.safe_load(no_checks), load_rubric(DEFAULT_RUBRIC, fitted_level=False))
     assert j.level == 4 and j.caps_applied and "capped at 4" in j.caps_applied[0]
 
 
@@ -75,7 +77,9 @@ def test_injected_instructions_do_not_raise_the_level_and_are_reported(rubric):
     a, b = judge(plain, None, rubric), judge(attacked, None, rubric)
     assert b.level <= a.level and b.injection_suspected and not a.injection_suspected
     assert b.injection_quotes and "Ignore all previous" in b.injection_quotes[0]
-    assert b.confidence < a.confidence
+    assert "1 line(s) try to steer the grader and were ignored" in b.rationale
+    hand_rule = load_rubric(DEFAULT_RUBRIC, fitted_level=False)  # its confidence drops for injection
+    assert judge(attacked, None, hand_rule).confidence < judge(plain, None, hand_rule).confidence
 
 
 def test_deterministic(rubric):

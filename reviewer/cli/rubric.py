@@ -35,8 +35,8 @@ def rubric_fit(
     rubric: Annotated[Optional[Path], typer.Option(help="Rubric YAML (default: the configured one).")] = None,
     folds: Annotated[int, typer.Option(min=2, max=20, help="Folds of the cross-validation.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the folds.")] = 2026,
-    wrong_share: Annotated[float, typer.Option(min=0, max=1, help="Share of wrong levels the flag threshold must send to a coach (cross-validated).")] = 0.75,
-    far_share: Annotated[float, typer.Option(min=0, max=1, help="Share of levels two or more off it must send.")] = 0.95,
+    wrong_share: Annotated[float, typer.Option(min=0, max=1, help="Share of wrong levels the flag threshold must send to a coach (cross-validated).")] = 0.70,
+    far_share: Annotated[float, typer.Option(min=0, max=1, help="Share of levels two or more off it must send.")] = 0.90,
     flag_policy: Annotated[Optional[Path], typer.Option(help="Flag policy whose low_confidence threshold is set (default: the configured one).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the cross-validated figures; write nothing.")] = False,
 ) -> None:

@@ -50,7 +50,7 @@ def examples(cases: Sequence[LoadedCase], group: str, rubric: Rubric) -> list[Ex
         artifact, tree = prepare(c.data, c.case.artifact_type, DEFAULT_MAX_BYTES)
         met, _ = rules.evidence(artifact.text, tree, rubric, artifact.artifact_type)
         out.append(Example(c.id, c.case.expected.level, artifact.artifact_type, group,
-                           rules.model_features(met, artifact.text, artifact.artifact_type, rubric)))
+                           rules.model_features(met, artifact.artifact_type, rubric)))
     return out
 
 

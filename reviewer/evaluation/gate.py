@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import yaml
+
 from pydantic import BaseModel
 
 from reviewer.evaluation.cases import CaseError
@@ -23,7 +25,8 @@ class GateRules(BaseModel):
     exact_margin: float = 0.0
     consistency_margin: float = 0.0
     max_case_move: int = 2
-    robustness_must_hold: bool = True
+    # true: every invariance; "not_raised": only that planted text never raises a level
+    robustness_must_hold: bool | Literal["not_raised"] = True
 
 
 class GateConfig(BaseModel):
@@ -64,8 +67,9 @@ def regressions(new: dict, baseline: dict, rules: GateRules) -> list[str]:
         reasons.append(f"exact agreement dropped from {old_f['exact']:.3f} to {new_f['exact']:.3f}")
     if _dropped(baseline.get("consistency"), new.get("consistency"), rules.consistency_margin):
         reasons.append(f"consistency dropped from {baseline['consistency']:.3f} to {new['consistency']:.3f}")
-    if rules.robustness_must_hold and new["robustness"]["broken"]:
-        broken = new["robustness"]["broken"]
+    broken = [b for b in new["robustness"]["broken"]
+              if rules.robustness_must_hold is True or b.get("invariance") == rules.robustness_must_hold]
+    if rules.robustness_must_hold and broken:
         reasons.append(f"{len(broken)} robustness invariance(s) broke: {', '.join(b['id'] for b in broken[:10])}")
     for case_id, moved in case_moves(baseline, new):
         if abs(moved[1] - moved[0]) >= rules.max_case_move:

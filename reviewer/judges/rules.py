@@ -103,20 +103,24 @@ def evidence(text: str, tree: object, rubric: Rubric,
     return detect(lines, tree, rubric, blocked), blocked
 
 
-def model_features(met: dict[str, list[Evidence]], text: str, artifact_type: str | None, rubric: Rubric) -> dict[str, float]:
+def model_features(met: dict[str, list[Evidence]], artifact_type: str | None, rubric: Rubric) -> dict[str, float]:
     raw = raw_dimension_scores(met, rubric)
     rule_level, _ = apply_caps(evidenced_level(met, rubric), raw, rubric)
-    return levelmodel.features(list(met), core_counts(met, rubric), rule_level, artifact_type, len(text.split()))
+    return levelmodel.features(list(met), core_counts(met, rubric), rule_level, artifact_type)
 
 
-def _fitted(met: dict[str, list[Evidence]], text: str, artifact_type: str | None,
-            rubric: Rubric) -> tuple[int, float, str]:
+def _feature_name(key: str, value: float) -> str:
+    kind, _, name = key.partition(":")
+    return {"indicator": name, "core_from": f"{value:g} core indicator(s) at level {name} or above",
+            "rule_level": f"the hand rule reaching level {name}", "type": f"artifact type {name}"}.get(kind, key)
+
+
+def _fitted(met: dict[str, list[Evidence]], artifact_type: str | None, rubric: Rubric) -> tuple[int, float, str]:
     """Level, calibrated confidence and the explanation from the fitted level model."""
     model = rubric.level_model
-    x = model_features(met, text, artifact_type, rubric)
+    x = model_features(met, artifact_type, rubric)
     level, probs, latent = levelmodel.predict(model, x)
-    named = ", ".join(f"{k.split(':', 1)[1] if k.startswith('indicator:') else k} (+{v:.2f})"
-                      for k, v in levelmodel.drivers(model, x))
+    named = ", ".join(f"{_feature_name(k, x[k])} (+{v:.2f})" for k, v in levelmodel.drivers(model, x))
     why = (f"Level {level} ({rubric.level(level).name}): the fitted level model puts it here with "
            f"probability {probs[level - 1]:.2f} (score {latent:.2f}"
            + (f", above the level-{level} threshold {model.thresholds[level - 2]:.2f}" if level > 1 else "")
@@ -143,7 +147,7 @@ def judge(text: str, tree: object, rubric: Rubric, artifact_type: str | None = N
     raw = raw_dimension_scores(met, rubric)
     insufficient = len(text.split()) < rubric.scoring.min_words or not met
     if rubric.level_model:
-        level, conf, why = _fitted(met, text, artifact_type, rubric)
+        level, conf, why = _fitted(met, artifact_type, rubric)
         caps: list[str] = []
     else:
         level, conf, why, caps = _hand_rule(met, raw, rubric, insufficient=insufficient, injection=bool(blocked))
