@@ -1,17 +1,16 @@
-"""`reviewer rubric`: check a rubric file."""
+"""`reviewer rubric`: check a rubric, fit its level decision, choose the LLM judge's anchors."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from reviewer.cli import common
-from pathlib import Path
-
 from reviewer.rubric import DEFAULT_RUBRIC, RubricError, load_rubric
 
-app = typer.Typer(help="Check and inspect the rubric.", no_args_is_help=True)
+app = typer.Typer(help="Check the rubric, fit its level decision, choose the LLM judge's anchors.", no_args_is_help=True)
 
 
 @app.command("check")

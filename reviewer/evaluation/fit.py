@@ -50,7 +50,7 @@ def examples(cases: Sequence[LoadedCase], group: str, rubric: Rubric) -> list[Ex
         artifact, tree = prepare(c.data, c.case.artifact_type, DEFAULT_MAX_BYTES)
         met, _ = rules.evidence(artifact.text, tree, rubric, artifact.artifact_type)
         out.append(Example(c.id, c.case.expected.level, artifact.artifact_type, group,
-                           rules.model_features(met, artifact.artifact_type, rubric)))
+                           rules.model_features(met, rules.raw_dimension_scores(met, rubric), artifact.artifact_type, rubric)))
     return out
 
 
@@ -174,13 +174,7 @@ def figures(items: Sequence[Example], got: Sequence[int], confidence: Sequence[f
     out.pop("confusion")
     out["ece"] = metrics.expected_calibration_error(confidence, correct)
     out["routing"] = metrics.routing(expected, got, [c < below for c in confidence])
-    by_type: dict[str, dict] = {}
-    for kind in sorted({e.artifact_type for e in items}):
-        sel = [i for i, e in enumerate(items) if e.artifact_type == kind]
-        exp_k, got_k = [expected[i] for i in sel], [got[i] for i in sel]
-        by_type[kind] = {"n": len(sel), "qwk": metrics.quadratic_weighted_kappa(exp_k, got_k),
-                         "exact": metrics.exact_agreement(exp_k, got_k)}
-    out["by_type"] = by_type
+    out["by_type"] = metrics.by_group(expected, got, [e.artifact_type for e in items])
     return out
 
 

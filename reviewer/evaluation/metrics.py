@@ -202,3 +202,16 @@ def summary(expected: Sequence[int], got: Sequence[int]) -> dict:
         "ci": {"qwk": bootstrap_interval(expected, got, quadratic_weighted_kappa),
                "exact": bootstrap_interval(expected, got, exact_agreement)},
     }
+
+
+GROUP_FIGURES = ("n", "exact", "adjacent", "qwk", "mae", "smd", "ci")
+
+
+def by_group(expected: Sequence[int], got: Sequence[int], groups: Sequence[str]) -> dict[str, dict]:
+    """The standard figures (GROUP_FIGURES) per group, e.g. per artifact type, in group order."""
+    out = {}
+    for name in sorted(set(groups)):
+        sel = [i for i, g in enumerate(groups) if g == name]
+        fig = summary([expected[i] for i in sel], [got[i] for i in sel])
+        out[name] = {k: fig[k] for k in GROUP_FIGURES}
+    return out

@@ -17,14 +17,8 @@ WORST_CASES = 15
 
 
 def _by_type(golden: list[CaseResult]) -> dict[str, dict]:
-    groups: dict[str, list[CaseResult]] = defaultdict(list)
-    for r in golden:
-        groups[r.artifact_type or "unknown"].append(r)
-    out = {}
-    for kind, rs in sorted(groups.items()):
-        fig = metrics.summary([r.expected_level for r in rs], [r.level for r in rs])
-        out[kind] = {k: fig[k] for k in ("n", "exact", "adjacent", "qwk", "mae", "smd", "ci")}
-    return out
+    return metrics.by_group([r.expected_level for r in golden], [r.level for r in golden],
+                            [r.artifact_type or "unknown" for r in golden])
 
 
 def _robustness(variants: list[CaseResult]) -> dict:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from reviewer import levelmodel
 from reviewer.indicators import Lines, detect, injection_spans
 from reviewer.rubric import Rubric
-from reviewer.turns import person_view
 from reviewer.schemas import DimensionScore, Evidence, Judgement
+from reviewer.turns import person_view
 
 NAME = "rules"
 
@@ -103,8 +103,9 @@ def evidence(text: str, tree: object, rubric: Rubric,
     return detect(lines, tree, rubric, blocked), blocked
 
 
-def model_features(met: dict[str, list[Evidence]], artifact_type: str | None, rubric: Rubric) -> dict[str, float]:
-    raw = raw_dimension_scores(met, rubric)
+def model_features(met: dict[str, list[Evidence]], raw: dict[str, int | None], artifact_type: str | None,
+                   rubric: Rubric) -> dict[str, float]:
+    """The fitted model's inputs; `raw` is raw_dimension_scores(met) (the hand rule's caps need it)."""
     rule_level, _ = apply_caps(evidenced_level(met, rubric), raw, rubric)
     return levelmodel.features(list(met), core_counts(met, rubric), rule_level, artifact_type)
 
@@ -115,10 +116,11 @@ def _feature_name(key: str, value: float) -> str:
             "rule_level": f"the hand rule reaching level {name}", "type": f"artifact type {name}"}.get(kind, key)
 
 
-def _fitted(met: dict[str, list[Evidence]], artifact_type: str | None, rubric: Rubric) -> tuple[int, float, str]:
+def _fitted(met: dict[str, list[Evidence]], raw: dict[str, int | None], artifact_type: str | None,
+            rubric: Rubric) -> tuple[int, float, str]:
     """Level, calibrated confidence and the explanation from the fitted level model."""
     model = rubric.level_model
-    x = model_features(met, artifact_type, rubric)
+    x = model_features(met, raw, artifact_type, rubric)
     level, probs, latent = levelmodel.predict(model, x)
     named = ", ".join(f"{_feature_name(k, x[k])} (+{v:.2f})" for k, v in levelmodel.drivers(model, x))
     why = (f"Level {level} ({rubric.level(level).name}): the fitted level model puts it here with "
@@ -147,7 +149,7 @@ def judge(text: str, tree: object, rubric: Rubric, artifact_type: str | None = N
     raw = raw_dimension_scores(met, rubric)
     insufficient = len(text.split()) < rubric.scoring.min_words or not met
     if rubric.level_model:
-        level, conf, why = _fitted(met, artifact_type, rubric)
+        level, conf, why = _fitted(met, raw, artifact_type, rubric)
         caps: list[str] = []
     else:
         level, conf, why, caps = _hand_rule(met, raw, rubric, insufficient=insufficient, injection=bool(blocked))
