@@ -3,16 +3,31 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every dependency (and the test extra), pinned with hashes; `make lock` regenerates it.
+LOCK := requirements.lock
 
-.PHONY: install run test bench eval eval-baseline llm-install llm-model llm-local test-local-llm clean
+.PHONY: install lock run test bench eval eval-baseline llm-install llm-model llm-local test-local-llm clean
 
-$(STAMP): pyproject.toml
+# The locked versions exactly (pip refuses any file whose hash differs), then the project itself.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve pyproject.toml into requirements.lock with uv (kept in .venv/tools, outside the
+# project's environment). Pins that still fit stay; LOCK_ARGS=--upgrade moves everything to the
+# newest allowed, LOCK_ARGS="--upgrade-package fastapi" one package. Then `make test`.
+UV := $(VENV)/tools/bin/uv
+$(UV):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --target $(VENV)/tools 'uv>=0.9,<1'
+
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --extra test --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command 'make lock' --quiet $(LOCK_ARGS) -o $(LOCK)
 
 run: $(STAMP)
 	$(BIN)/reviewer serve

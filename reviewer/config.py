@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+import yaml
 from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -25,6 +26,9 @@ from reviewer.llm import LLMOptions, ModelConfig
 from reviewer.rubric import DEFAULT_ROLES, DEFAULT_RUBRIC
 
 
+DEFAULT_DB = Path("data/reviewer.db")
+
+
 class ConfigError(ValueError):
     """Settings that cannot be used; the message says which and why."""
 
@@ -33,10 +37,43 @@ def config_file() -> Path:
     return Path(os.environ.get("REVIEWER_CONFIG", "reviewer.yaml"))
 
 
+def check_config_file() -> None:
+    """The config file REVIEWER_CONFIG names must exist (the default ./reviewer.yaml is optional)
+    and be a readable YAML mapping; ConfigError says what is wrong."""
+    path = config_file()
+    if not path.exists():
+        if "REVIEWER_CONFIG" in os.environ:
+            raise ConfigError(f"config file {path} (REVIEWER_CONFIG) does not exist; fix REVIEWER_CONFIG or unset it")
+        return
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a directory; point REVIEWER_CONFIG at a YAML file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"config file {path}: cannot read: {e.strerror}; fix its permissions or point "
+                          f"REVIEWER_CONFIG elsewhere") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text; point REVIEWER_CONFIG at a YAML file") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(_yaml_problem(path, e)) from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"config file {path} holds a {type(data).__name__}, not settings; write one "
+                          f"`name: value` line per setting (e.g. `db: data/reviewer.db`)")
+
+
+def _yaml_problem(path: Path, e: yaml.YAMLError) -> str:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    return f"config file {path} is not valid YAML{where}: {problem}; fix the file or point REVIEWER_CONFIG elsewhere"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REVIEWER_", env_nested_delimiter="__", extra="forbid")
 
-    db: Path = Field(default=Path("data/reviewer.db"), description="the SQLite file")
+    db: Path = Field(default=DEFAULT_DB, description="the SQLite file")
+    db_create: bool = Field(default=False, description="create the database when `db` names a file that does not "
+                            "exist yet (the default data/reviewer.db is always created); off, a mistyped path is refused")
     judge: Literal["rules", "llm", "jury"] = Field(default="rules", description="which judge scores artifacts")
     model: str | None = Field(default=None, description="primary model for the llm judge (LiteLLM syntax)")
     api_base: str | None = Field(default=None, description="API base URL for the primary model")
@@ -52,6 +89,10 @@ class Settings(BaseSettings):
     flag_policy: Path = Field(default=DEFAULT_POLICY, description="the flag policy YAML file")
     session_secret: str | None = Field(default=None, description="key that signs session cookies; "
                                        "made once and kept beside the database when not set")
+    https_only: bool = Field(default=False, description="mark cookies Secure even when the request did not "
+                             "arrive over HTTPS (behind a TLS-terminating proxy that does not say so)")
+    docs: bool = Field(default=False, description="serve the interactive API docs at /docs (Swagger UI, from "
+                       "the installed fastapi-offline package); /openapi.json is always served")
     auto_release: bool = Field(default=False, description="show unflagged (auto_ok) reviews to employees "
                                                            "without waiting for a coach")
     trusted_header: str | None = Field(default=None, description="behind a company SSO proxy only: the request "
@@ -80,6 +121,10 @@ class Settings(BaseSettings):
                                    file_secret_settings: PydanticBaseSettingsSource):
         return init_settings, env_settings, YamlConfigSettingsSource(settings_cls, yaml_file=config_file())
 
+    def may_create_db(self) -> bool:
+        """Whether a missing database file may be made: the default one always, another only
+        when asked (REVIEWER_DB_CREATE=1), so a mistyped path is refused, not made anew."""
+        return self.db_create or Path(os.path.abspath(self.db)) == Path(os.path.abspath(DEFAULT_DB))
 
     def model_chains(self) -> list[list[ModelConfig]]:
         """Jury members, each a list: the model first, then its fallbacks (llm judge only)."""
@@ -98,13 +143,20 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides) -> Settings:
-    """Settings with CLI overrides (None values are ignored); bad values raise ConfigError."""
+    """Settings with CLI overrides (None values are ignored); bad values, and a config file that is
+    missing (when REVIEWER_CONFIG names it), unreadable or not YAML, raise ConfigError."""
+    check_config_file()
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        if first["type"] == "extra_forbidden":
+            raise ConfigError(f"unknown setting {where!r} in {config_file()} (or REVIEWER_{where.upper().replace('.', '__')}); "
+                              f"remove it or fix its spelling") from None
         raise ConfigError(f"setting {where!r} (REVIEWER_{where.upper()} or {config_file()}): {first['msg']}") from None
+    except yaml.YAMLError as e:  # the file changed since check_config_file read it
+        raise ConfigError(_yaml_problem(config_file(), e)) from None
     if settings.judge != "rules" and not settings.model_chains():
         raise ConfigError(f"judge {settings.judge!r} needs a model: set REVIEWER_MODEL (or --model), "
                           f"`models:` in {config_file()}" + (", and `jury:` for a jury" if settings.judge == "jury" else ""))

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +31,14 @@ if TYPE_CHECKING:
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _later(seconds: float) -> str:
+    """A time `seconds` from now, in the same sortable form as now()."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+
+
+TOKEN_DAYS = 90  # an API token's default lifetime
 
 
 def _v1(db: "sqlite_utils.Database") -> None:
@@ -110,8 +118,27 @@ def _v4(db: "sqlite_utils.Database") -> None:
     db["idempotency_keys"].create_index(["actor", "key"], unique=True)
 
 
+def _v5(db: "sqlite_utils.Database") -> None:
+    """Sessions and tokens with a lifecycle: server-side sign-in sessions (the cookie holds only a
+    random key), token expiry and revocation, disabled users, and failed sign-ins for throttling.
+    Like jobs, these are operational state: ending a session or a token sets its end time."""
+    db["users"].add_column("disabled_at", str)
+    db["api_tokens"].add_column("expires_at", str)
+    db["api_tokens"].add_column("revoked_at", str)
+    db["sessions"].create({"id": int, "key_hash": str, "user_id": int, "csrf": str, "created_at": str,
+                           "expires_at": str, "ended_at": str, "ended_why": str}, pk="id",
+                          foreign_keys=[("user_id", "users", "id")],
+                          not_null={"key_hash", "user_id", "csrf", "created_at", "expires_at"})
+    db["sessions"].create_index(["key_hash"], unique=True)
+    db["sessions"].create_index(["user_id"])
+    db["login_failures"].create({"id": int, "scope": str, "at": float}, pk="id", not_null={"scope", "at"})
+    db["login_failures"].create_index(["scope", "at"])
+    # Tokens made before tokens expired get the default lifetime from now on.
+    db.execute("UPDATE api_tokens SET expires_at = ?", [_later(TOKEN_DAYS * 86400)])
+
+
 # Each entry moves the schema one version up; append, never edit, so old files migrate.
-MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3, _v4, _v5]
 BUSY_TIMEOUT = 5.0  # seconds a write waits for the lock before StoreBusy
 SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -146,9 +173,14 @@ class Store:
         """The store the settings name (db, busy_timeout, db_sync)."""
         return cls(settings.db, busy_timeout=settings.busy_timeout, sync=settings.db_sync)
 
-    def __init__(self, path: Path | str, busy_timeout: float = BUSY_TIMEOUT, sync: str = "normal"):
+    def __init__(self, path: Path | str, busy_timeout: float = BUSY_TIMEOUT, sync: str = "normal",
+                 create: bool = True):
+        """Open (and migrate) the database; a missing file is made owner-only (0600), with its
+        directory, when `create` is set. A path SQLite could not use raises DatabaseFileError."""
+        from reviewer.dbfile import check_database_path, not_a_database
+
         self.path, self.busy_timeout = Path(path), busy_timeout
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_database_path(self.path, create=create)
         # Autocommit mode: transactions are begun explicitly (IMMEDIATE), never implicitly.
         # check_same_thread=False: FastAPI may open, use and close one request's connection on
         # different pool threads (never at once).
@@ -156,7 +188,14 @@ class Store:
         self.conn = conn
         self.writer = _writer_lock(self.path)
         conn.execute("PRAGMA foreign_keys = ON")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            if "not a database" in str(e):
+                raise not_a_database(self.path) from None
+            raise
+        if mode != "wal":
             conn.execute("PRAGMA journal_mode = wal")
         # normal: in WAL mode a commit survives any crash of the process and the file never
         # corrupts, without an fsync per commit (~4 ms here); full: also survives power loss.
@@ -299,9 +338,41 @@ class Store:
         return self._insert("users", {"email": email, "password_hash": password_hash, "role": role, "team": team,
                                       "created_at": now()})
 
-    def add_api_token(self, user_id: int, token_hash: str, label: str | None = None) -> int:
+    def add_api_token(self, user_id: int, token_hash: str, label: str | None = None,
+                      days: float = TOKEN_DAYS) -> int:
         return self._insert("api_tokens", {"user_id": user_id, "token_hash": token_hash, "label": label,
-                                           "created_at": now()})
+                                           "created_at": now(), "expires_at": _later(days * 86400)})
+
+    def revoke_api_token(self, token_id: int) -> bool:
+        with self.transaction():
+            return self.conn.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                                     [now(), token_id]).rowcount == 1
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+
+    def set_disabled(self, user_id: int, disabled: bool) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE users SET disabled_at = ? WHERE id = ?", [now() if disabled else None, user_id])
+
+    def add_session(self, user_id: int, key_hash: str, csrf: str, seconds: float) -> int:
+        return self._insert("sessions", {"key_hash": key_hash, "user_id": user_id, "csrf": csrf,
+                                         "created_at": now(), "expires_at": _later(seconds)})
+
+    def end_sessions(self, why: str, *, user_id: int | None = None, key_hash: str | None = None) -> int:
+        """End one session (by key) or all of a user's; returns how many were still open."""
+        column, value = ("user_id", user_id) if key_hash is None else ("key_hash", key_hash)
+        with self.transaction():
+            return self.conn.execute(f"UPDATE sessions SET ended_at = ?, ended_why = ? "
+                                     f"WHERE {column} = ? AND ended_at IS NULL", [now(), why, value]).rowcount
+
+    def add_login_failure(self, scope: str, at: float) -> None:
+        self._insert("login_failures", {"scope": scope, "at": at})
+
+    def clear_login_failures(self, scope: str) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM login_failures WHERE scope = ?", [scope])
 
     def remember_key(self, actor: str, key: str, request_sha256: str, *, submission_id: int,
                      review_ids: list[int] | None = None) -> int:
@@ -320,9 +391,26 @@ class Store:
         return rows[0] if rows else None
 
     def user_by_token_hash(self, token_hash: str) -> dict | None:
+        """The user of a live token (not revoked, not expired) who is not disabled."""
         rows = self.query("""SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id
-                                     WHERE t.token_hash = ?""", [token_hash])
+                             WHERE t.token_hash = ? AND t.revoked_at IS NULL AND t.expires_at > ?
+                               AND u.disabled_at IS NULL""", [token_hash, now()])
         return rows[0] if rows else None
+
+    def api_tokens(self, user_id: int) -> list[dict]:
+        return self.query("SELECT id, label, created_at, expires_at, revoked_at FROM api_tokens "
+                          "WHERE user_id = ? ORDER BY id", [user_id])
+
+    def session_user(self, key_hash: str) -> dict | None:
+        """The user of a live session (open, not expired, user not disabled), with the session's csrf."""
+        rows = self.query("""SELECT u.*, s.csrf AS session_csrf FROM sessions s JOIN users u ON u.id = s.user_id
+                             WHERE s.key_hash = ? AND s.ended_at IS NULL AND s.expires_at > ?
+                               AND u.disabled_at IS NULL""", [key_hash, now()])
+        return rows[0] if rows else None
+
+    def login_failures_since(self, scope: str, since: float) -> list[float]:
+        return [r[0] for r in self.conn.execute("SELECT at FROM login_failures WHERE scope = ? AND at > ? ORDER BY at",
+                                                [scope, since])]
 
     def count_users(self) -> int:
         return self.conn.execute("SELECT count(*) FROM users").fetchone()[0]

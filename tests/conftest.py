@@ -39,6 +39,7 @@ def policy():
 def settings(tmp_path, monkeypatch) -> Settings:
     monkeypatch.delenv("REVIEWER_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)  # no stray ./reviewer.yaml is picked up
+    monkeypatch.setenv("REVIEWER_DB_CREATE", "1")  # the CLI makes tmp_path/reviewer.db (not the default path)
     return Settings(db=tmp_path / "reviewer.db", workers=0)  # tests that need worker processes ask for them
 
 

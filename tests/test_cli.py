@@ -1,6 +1,7 @@
 """One test per CLI command, through Typer's CliRunner, plus the installed script on stdin."""
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -116,7 +117,8 @@ def test_serve_prints_the_url_and_the_first_admin_once(tmp_path):
     db = tmp_path / "s.db"
 
     def start():
-        proc = subprocess.Popen([str(script), "serve", "--port", "0", "--db", str(db)], stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen([str(script), "serve", "--port", "0", "--db", str(db)], stdout=subprocess.PIPE, text=True,
+                                env={**os.environ, "REVIEWER_DB_CREATE": "1"})
         lines = [proc.stdout.readline()]
         if lines[0].startswith("first run"):
             lines.append(proc.stdout.readline())

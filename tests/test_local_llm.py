@@ -49,7 +49,8 @@ def local_llm():
 
 def env(tmp_path):
     return {**os.environ, "REVIEWER_LLM__SAMPLES": "1", "REVIEWER_LLM__MAX_TOKENS": "500",
-            "REVIEWER_LLM_CACHE": str(tmp_path / "cache.db"), "REVIEWER_CONFIG": str(tmp_path / "none.yaml")}
+            "REVIEWER_LLM_CACHE": str(tmp_path / "cache.db"), "REVIEWER_CONFIG": os.devnull,
+            "REVIEWER_DB_CREATE": "1"}
 
 
 def test_a_real_review_through_the_local_model(local_llm, tmp_path):

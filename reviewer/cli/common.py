@@ -12,7 +12,8 @@ import typer
 from reviewer.config import ConfigError, load_settings
 from reviewer.rubric import RubricError
 
-DbOpt = Annotated[Optional[Path], typer.Option("--db", help="SQLite file (default: REVIEWER_DB or data/reviewer.db).")]
+DbOpt = Annotated[Optional[Path], typer.Option("--db", help="SQLite file (default: REVIEWER_DB or data/reviewer.db; "
+                                                            "another file that does not exist yet is made only with REVIEWER_DB_CREATE=1).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a readable summary.")]
 JudgeOpt = Annotated[Optional[str], typer.Option("--judge", help="rules (offline), llm or jury (default: REVIEWER_JUDGE or rules).")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="LiteLLM model for the llm judge, e.g. openai/gpt-4o-mini.")]
@@ -21,14 +22,22 @@ ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", help="API base 
 
 def fail(message: str) -> NoReturn:
     """One clear line on stderr and exit code 2: the contract for bad input."""
-    typer.echo(f"error: {message}", err=True)
+    typer.echo("error: " + " ".join(message.splitlines()), err=True)
     raise typer.Exit(2)
 
 
 def settings(**overrides):
+    """The settings, or a one-line error. Commands that take --db (DbOpt) use the database: for
+    them its path is checked too, and a missing file made only when that is allowed (the default
+    path, or REVIEWER_DB_CREATE=1), before SQLite opens it."""
+    from reviewer.dbfile import DatabaseFileError, check_database_path
+
     try:
-        return load_settings(**overrides)
-    except ConfigError as e:
+        s = load_settings(**overrides)
+        if "db" in overrides:
+            check_database_path(s.db, create=s.may_create_db())
+        return s
+    except (ConfigError, DatabaseFileError) as e:
         fail(str(e))
 
 

@@ -43,22 +43,44 @@ def serve(
                                                         "(default REVIEWER_WORKERS or 1; 0: run `reviewer worker` yourself).")] = None,
     db: common.DbOpt = None,
 ) -> None:
-    """Start the web service and its scoring workers, and print its URL. Example: reviewer serve --port 8000"""
+    """Start the web service and its scoring workers, and print its URL. Example: reviewer serve --port 8000
+
+    The default database (data/reviewer.db) is made on first run; another path that does not
+    exist yet is refused (a mistyped REVIEWER_DB) unless REVIEWER_DB_CREATE=1."""
+    import sqlite3
+
     import uvicorn
 
     from reviewer.accounts import ensure_first_admin
+    from reviewer.dbfile import DatabaseFileError, loose_permissions
     from reviewer.rubric import RubricError
-    from reviewer.store import Store
+    from reviewer.store import Store, StoreBusy
     from reviewer.web.app import create_app
 
-    settings = common.settings(db=db, host=host, port=port, workers=workers)
+    settings = common.settings(db=db, host=host, port=port, workers=workers)  # checks the database path
     try:
         application = create_app(settings)
+        sock = listening_socket(settings.host, settings.port)
+        store = Store.open(settings)
+        try:
+            with store.transaction():  # one process makes the first admin, even when two start at once
+                first = ensure_first_admin(store)
+        finally:
+            store.close()
     except RubricError as e:
         common.fail(str(e))
-    sock = listening_socket(settings.host, settings.port)
-    first = ensure_first_admin(Store.open(settings))
-    if first:
+    except DatabaseFileError as e:  # names the path already
+        common.fail(str(e))
+    except StoreBusy as e:
+        common.fail(f"database {settings.db}: {e}; another process holds its write lock")
+    except sqlite3.Error as e:
+        common.fail(f"database {settings.db}: {e}; check the file (it may be damaged or not a reviewer "
+                    f"database) and the free space of its file system")
+    loose = loose_permissions(settings.db)
+    if loose:
+        typer.echo(f"warning: {', '.join(f'{p} (mode {mode:04o})' for p, mode in loose)} open to other users; "
+                   f"they hold password and token hashes: chmod 600 {' '.join(str(p) for p, _ in loose)}", err=True)
+    if first:  # printed only by the run that made the admin
         typer.echo(f"first run: created admin account {first[0]} with password {first[1]} (shown once)")
     bound_port = sock.getsockname()[1]
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
