@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from reviewer.intake import ARTIFACT_TYPES
+
+EMAIL = r"^[^@\s]+@[^@\s]+$"
+# What intake accepts as artifact text, documented for clients (intake enforces it with a message
+# that says what is wrong): no control characters but tab and line breaks, and not blank.
+TEXT = {"minLength": 1, "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f]"
+                                   r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"}
+TYPES = {"enum": [*ARTIFACT_TYPES, "detect", None]}
+FORM_TYPES = {"enum": [*ARTIFACT_TYPES, "detect", ""]}  # a form field has no null: empty means detect
+
+
+class Error(BaseModel):
+    """Every refusal: one message that says what is wrong and what to do."""
+
+    detail: str
+
 
 class Evidence(BaseModel):
     """A quote from the artifact (`text[start:end]`) that evidences one rubric indicator."""
@@ -93,10 +109,10 @@ class PortfolioEstimate(BaseModel):
 class ReviewRequest(BaseModel):
     """Body of POST /api/reviews."""
 
-    text: str = Field(description="the artifact text (a prompt, transcript, config, ...)")
-    type: str | None = Field(default=None, description="artifact type; detected when absent")
+    text: str = Field(description="the artifact text (a prompt, transcript, config, ...)", json_schema_extra=TEXT)
+    type: str | None = Field(default=None, description="artifact type; detected when absent", json_schema_extra=TYPES)
     role: str | None = Field(default=None, description="role key from rubrics/roles.yaml")
-    person: str | None = Field(default=None, description="the submitter's email")
+    person: str | None = Field(default=None, max_length=254, pattern=EMAIL, description="the submitter's email")
     note: str | None = Field(default=None, max_length=2000, description="what it was for")
 
 
@@ -132,17 +148,18 @@ class Review(BaseModel):
 
 
 class ArtifactIn(BaseModel):
-    text: str = Field(description="the artifact text")
-    type: str | None = Field(default=None, description="artifact type; detected when absent")
+    text: str = Field(description="the artifact text", json_schema_extra=TEXT)
+    type: str | None = Field(default=None, description="artifact type; detected when absent", json_schema_extra=TYPES)
 
 
 class SubmissionRequest(BaseModel):
     """Body of POST /api/submissions: several artifacts scored in the background."""
 
     artifacts: list[ArtifactIn] = Field(min_length=1, max_length=20)
-    role: str | None = None
-    person: str | None = None
-    team: str | None = None
+    role: str | None = Field(default=None, description="role key from rubrics/roles.yaml")
+    person: str | None = Field(default=None, max_length=254, pattern=EMAIL,
+                               description="whose work it is (coaches and admins; employees submit as themselves)")
+    team: str | None = Field(default=None, max_length=100)
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from reviewer.aggregate import ArtifactResult, portfolio
 from reviewer.feedback import summary_text
 from reviewer.flags import ReviewFacts, evaluate
-from reviewer.intake import parse_structured
+from reviewer.intake import IntakeError, parse_structured
 from reviewer.judges import rules
 from reviewer.pipeline import (
     Assessment,
@@ -19,6 +19,7 @@ from reviewer.pipeline import (
     assess_prepared,
     prepare,
 )
+from reviewer.redact import redact
 from reviewer.schemas import Feedback, Flag, PortfolioEstimate, Review, RubricRef
 from reviewer.store import Store
 
@@ -73,9 +74,25 @@ def flag_facts(assessment: Assessment, ctx: Context, target: int | None, reviews
     )
 
 
+MAX_NOTE = 2000    # characters of a submission's note
+MAX_TEAM = 100
+MAX_REASON = 5000  # characters of a coach's reason or feedback text
+
+
+def _free_text(text: str | None, cap: int, what: str = "text") -> str | None:
+    """A free-text field as stored: redacted like an artifact, refused over its cap, None when blank."""
+    if text is None or not text.strip():
+        return None
+    if len(text) > cap:
+        raise IntakeError(f"the {what} is {len(text):,} characters; keep it under {cap:,}")
+    return redact(text).text.strip()
+
+
 def store_submission(store: Store, artifacts: list[PreparedArtifact], *, person: str | None, role: str | None,
                       team: str | None, note: str | None, channel: str, actor: str) -> tuple[int, list[int]]:
-    """The submission row and its artifacts (call inside a transaction)."""
+    """The submission row and its artifacts (call inside a transaction); the note and team are
+    redacted and capped like any free text."""
+    note, team = _free_text(note, MAX_NOTE, "note"), _free_text(team, MAX_TEAM, "team name")
     submission_id = store.add_submission(store.person_id(person, role, team), role, note, channel)
     store.audit(actor, "submit", "submission", submission_id, artifacts=len(artifacts), channel=channel)
     return submission_id, [store.add_artifact(submission_id, **a.model_dump()) for a in artifacts]
@@ -221,12 +238,23 @@ def rescore_all(store: Store, ctx: Context, *, write: bool, actor: str, only_fla
 DECISIONS = ("confirm", "override", "edit_feedback", "request_evidence", "release")
 
 
+class OwnWork(Exception):
+    """A coach deciding on a review of their own artifact."""
+
+
 def decide(store: Store, ctx: Context, review_id: int, *, actor: str, action: str, level: int | None = None,
-           reason: str | None = None, summary: str | None = None) -> int:
-    """A coach's decision: a new record (never an overwrite) and an audit entry."""
+           reason: str | None = None, summary: str | None = None, admin: bool = False) -> int:
+    """A coach's decision: a new record (never an overwrite) and an audit entry. Nobody decides on
+    their own work, except an admin who records why."""
     review = get_review(store, ctx, review_id)
     if action not in DECISIONS:
         raise ValueError(f"unknown action {action!r}")
+    reason, summary = (_free_text(t, MAX_REASON, what) for t, what in ((reason, "reason"), (summary, "feedback")))
+    own = store.review_row(review_id)["person"] == actor
+    if own and not admin:
+        raise OwnWork("this is a review of your own work: another coach decides on it")
+    if own and not (reason or "").strip():
+        raise ValueError("deciding on your own work needs a reason, recorded in the audit log")
     if action == "override":
         if level is None or not 1 <= level <= 6:
             raise ValueError("an override needs a level from 1 to 6")
@@ -240,7 +268,8 @@ def decide(store: Store, ctx: Context, review_id: int, *, actor: str, action: st
         decision_id = store.add_decision(review_id, actor=actor, action=action,
                                          level=level if action == "override" else None,
                                          reason=(reason or "").strip() or None, feedback=feedback)
-        store.audit(actor, action, "review", review_id, decision=decision_id, level=level, reason=reason)
+        store.audit(actor, action, "review", review_id, decision=decision_id, level=level, reason=reason,
+                    own_work=own)
     return decision_id
 
 

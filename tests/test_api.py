@@ -79,7 +79,7 @@ def test_bad_input_gets_a_clear_4xx_never_500(live_api):
     r = live_api.post("/api/reviews/upload", files={"file": ("x.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")})
     assert r.status_code == 422 and "binary" in r.json()["detail"]
     assert live_api.get("/api/reviews/999999").status_code == 404
-    assert live_api.get("/api/reviews/abc").status_code == 422
+    assert live_api.get("/api/reviews/abc").status_code == 404  # not an id: no such route
 
 
 def test_a_refused_submission_stores_nothing(live_api, settings):
@@ -152,7 +152,7 @@ def test_an_idempotency_key_makes_retries_safe(live_api, settings):
     again = live_api.post("/api/submissions", json=body, headers={"Idempotency-Key": "abc-1"})
     assert first.status_code == again.status_code == 202 and first.json()["id"] == again.json()["id"]
     other = live_api.post("/api/submissions", json={**body, "role": "analyst"}, headers={"Idempotency-Key": "abc-1"})
-    assert other.status_code == 422 and "different request" in other.json()["detail"]
+    assert other.status_code == 409 and "different request" in other.json()["detail"]
     review = live_api.post("/api/reviews", json={"text": CREW}, headers={"Idempotency-Key": "r-1"})
     assert live_api.post("/api/reviews", json={"text": CREW}, headers={"Idempotency-Key": "r-1"}).json() == review.json()
     store = Store(settings.db)

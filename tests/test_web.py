@@ -5,6 +5,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from reviewer.accounts import create_user
 from reviewer.store import Store
@@ -71,7 +72,7 @@ def test_an_employee_submits_two_artifacts_and_follows_them(site, browser):
     page.click("button.primary")
     assert page.url.endswith("/my")
     # the list updates itself (no reload) until both are scored
-    page.wait_for_function("document.querySelectorAll('[data-state=done]').length === 2", timeout=30000)
+    expect(page.locator("[data-state=done]")).to_have_count(2, timeout=30000)
     assert page.locator("text=awaiting coach").count() == 2
     page.screenshot(path=str(SHOTS / "my-reviews.png"), full_page=True)
     assert dialogs == []

@@ -1,17 +1,19 @@
-"""Request-scoped dependencies: the store (one SQLite connection per request) and the context."""
+"""Request-scoped dependencies: the store (one SQLite connection per request), the context and
+the caller (trusted proxy header, browser session or API token)."""
 
 from __future__ import annotations
 
 import queue
-import secrets
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from reviewer.pipeline import Context
 from reviewer.store import Store
+from reviewer.web.sessions import check_api_csrf, session_of
 
 
 # The dependencies are async so they run on the event loop, not on a thread-pool hop each: the
@@ -38,6 +40,11 @@ async def get_store(request: Request) -> AsyncIterator[Store]:
         idle.put(store)
 
 
+# Row ids are SQLite integers (routes match digits only, {id:int}): one out of their range names
+# nothing and is answered 404 (see errors.py), never an overflow.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="a row id")]
+
+
 class LoginRequired(Exception):
     """The page needs a signed-in user (answered with a redirect to /login)."""
 
@@ -54,13 +61,18 @@ def _first_sight(store: Store, email: str) -> dict | None:
 
 async def signed_in(request: Request, store: Store) -> dict | None:
     """In trusted-header mode the proxy's user (an employee account on first sight); else the
-    browser session's user; None when neither."""
+    browser session's user; None when neither. A disabled user is nobody."""
+    from reviewer.accounts import EMAIL
+
     header = request.app.state.context.settings.trusted_header
     email = (request.headers.get(header, "") if header else "").strip().lower()
     if email:
-        return store.user(email) or await run_in_threadpool(_first_sight, store, email)
-    email = request.session.get("user")
-    return store.user(email) if email else None
+        if len(email) > 254 or not EMAIL.fullmatch(email):
+            raise HTTPException(status_code=400, detail=f"the {header} header from the sign-in proxy is not "
+                                                        "an email address")
+        user = store.user(email) or await run_in_threadpool(_first_sight, store, email)
+        return None if user is None or user["disabled_at"] else user
+    return session_of(request, store)
 
 
 async def current_user(request: Request, store: Store = Depends(get_store)) -> dict:
@@ -71,36 +83,39 @@ async def current_user(request: Request, store: Store = Depends(get_store)) -> d
     return user
 
 
-def csrf_token(request: Request) -> str:
-    """This session's CSRF token, made on first use; every form posts it back."""
-    if "csrf" not in request.session:
-        request.session["csrf"] = secrets.token_urlsafe(24)
-    return request.session["csrf"]
-
-
-def check_csrf(request: Request, token: str) -> None:
-    if not token or not secrets.compare_digest(token, request.session.get("csrf", "")):
-        raise HTTPException(status_code=403, detail="the form expired or did not come from this site; reload and retry")
-
-
 bearer = HTTPBearer(auto_error=False, description="an API token from `reviewer user token EMAIL`")
 
 
 async def api_user(request: Request, store: Store = Depends(get_store),
                    credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
-    """The caller of a JSON endpoint: an API token (Authorization: Bearer ...) or the browser session."""
+    """The caller of a JSON endpoint: an API token (Authorization: Bearer ...) or the browser
+    session, which must also pass the CSRF check when the call changes data."""
     from reviewer.accounts import user_for_token
 
     if credentials is not None:
         user = user_for_token(store, credentials.credentials)
     else:
         user = await signed_in(request, store)
+        if user is not None:
+            check_api_csrf(request)
     if user is None:
-        raise HTTPException(status_code=401, detail="sign in or send an API token: Authorization: Bearer <token> "
-                                                    "(reviewer user token EMAIL makes one)",
+        raise HTTPException(status_code=401, detail="sign in or send a live API token: Authorization: Bearer "
+                                                    "<token> (reviewer user token EMAIL makes one)",
                             headers={"WWW-Authenticate": "Bearer"})
     return user
 
 
 def is_coach(user: dict) -> bool:
     return user["role"] in ("coach", "admin")
+
+
+def require_coach(user: Annotated[dict, Depends(current_user)]) -> dict:
+    if not is_coach(user):
+        raise HTTPException(status_code=403, detail="coaches only")
+    return user
+
+
+def require_admin(user: Annotated[dict, Depends(current_user)]) -> dict:
+    if user["role"] != "admin":
+        raise HTTPException(status_code=403, detail="admins only")
+    return user

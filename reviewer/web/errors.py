@@ -23,6 +23,8 @@ def describe_validation(exc: RequestValidationError) -> tuple[int, str]:
         if e.get("type") == "json_invalid":
             ctx = e.get("ctx") or {}
             return 400, f"request body is not valid JSON ({ctx.get('error', 'parse error')})"
+    if errors and all(e.get("loc", ("",))[0] == "path" for e in errors):
+        return 404, "no such " + str(errors[0]["loc"][-1]).removesuffix("_id")  # an id that cannot exist
     parts = []
     for e in errors[:5]:
         where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
@@ -38,9 +40,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IntakeError)
     @app.exception_handler(RubricError)
-    @app.exception_handler(IdempotencyConflict)
     async def _bad_input(request: Request, exc: ValueError):
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(IdempotencyConflict)
+    async def _key_conflict(request: Request, exc: IdempotencyConflict):
+        return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound):

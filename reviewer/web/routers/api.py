@@ -9,6 +9,9 @@ from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Uploa
 from reviewer.jobs import enqueue, submission_status
 from reviewer.pipeline import Context
 from reviewer.schemas import (
+    EMAIL,
+    FORM_TYPES,
+    Error,
     PortfolioEstimate,
     Review,
     ReviewRequest,
@@ -26,9 +29,23 @@ from reviewer.service import (
     visible_to_employee,
 )
 from reviewer.store import Store
-from reviewer.web.dependencies import api_user, get_context, get_store, is_coach
+from reviewer.web.dependencies import RowId, api_user, get_context, get_store, is_coach
 
-router = APIRouter(prefix="/api", tags=["api"])
+def refusal(description: str) -> dict:
+    return {"model": Error, "description": description}
+
+
+# Every refusal the API makes, with the body it has ({"detail": "..."}), documented on every route.
+router = APIRouter(prefix="/api", tags=["api"], responses={
+    400: refusal("the body is not valid JSON"),
+    401: refusal("no signed-in session and no live API token"),
+    403: refusal("the caller's role may not do this, or a browser-session call lacks its CSRF token"),
+    404: refusal("no such submission, review or person (or not visible to the caller)"),
+    409: refusal("the Idempotency-Key was used before with a different request"),
+    413: refusal("the request body is over the size limit"),
+    422: refusal("unusable input: empty, binary, oversized or of an unknown type or role; the message says which"),
+    503: refusal("the database stayed busy; nothing was stored: retry after Retry-After seconds"),
+})
 StoreDep = Annotated[Store, Depends(get_store)]
 ContextDep = Annotated[Context, Depends(get_context)]
 UserDep = Annotated[dict, Depends(api_user)]
@@ -49,9 +66,7 @@ def person_for(user: dict, requested: str | None) -> str:
     return (requested or user["email"]) if is_coach(user) else user["email"]
 
 
-@router.post("/reviews", status_code=201, response_model=Review,
-             responses={400: {"description": "malformed JSON"}, 413: {"description": "body too large"},
-                        422: {"description": "empty, binary, oversized or otherwise unusable artifact"}})
+@router.post("/reviews", status_code=201, response_model=Review)
 def create_review(body: ReviewRequest, store: StoreDep, ctx: ContextDep, user: UserDep,
                   idempotency_key: IdempotencyKey = None) -> Review:
     """Score one artifact (text pasted as JSON) at once and store the review (coaches and admins)."""
@@ -63,9 +78,10 @@ def create_review(body: ReviewRequest, store: StoreDep, ctx: ContextDep, user: U
 
 
 @router.post("/reviews/upload", status_code=201, response_model=Review)
-def upload_review(file: Annotated[UploadFile, File(description="the artifact file")], store: StoreDep,
-                  ctx: ContextDep, user: UserDep, type: Annotated[str | None, Form()] = None,
-                  role: Annotated[str | None, Form()] = None, person: Annotated[str | None, Form()] = None,
+def upload_review(file: Annotated[UploadFile, File(description="the artifact file: UTF-8 or UTF-16 text, not empty", json_schema_extra={"minLength": 1})], store: StoreDep,
+                  ctx: ContextDep, user: UserDep, type: Annotated[str | None, Form(json_schema_extra=FORM_TYPES)] = None,
+                  role: Annotated[str | None, Form(description="role key from rubrics/roles.yaml")] = None,
+                  person: Annotated[str | None, Form(max_length=254, pattern=EMAIL)] = None,
                   note: Annotated[str | None, Form(max_length=2000)] = None,
                   idempotency_key: IdempotencyKey = None) -> Review:
     """Score one uploaded artifact file (multipart form) at once and store the review (coaches and admins)."""
@@ -77,8 +93,7 @@ def upload_review(file: Annotated[UploadFile, File(description="the artifact fil
     return get_review(store, ctx, review_id)
 
 
-@router.post("/submissions", status_code=202, response_model=SubmissionStatus,
-             responses={503: {"description": "the database stayed busy; nothing stored, retry after Retry-After"}})
+@router.post("/submissions", status_code=202, response_model=SubmissionStatus)
 def create_submission(body: SubmissionRequest, store: StoreDep, ctx: ContextDep, user: UserDep,
                       idempotency_key: IdempotencyKey = None) -> SubmissionStatus:
     """Accept one or more artifacts at once and score them in the durable background queue;
@@ -91,15 +106,15 @@ def create_submission(body: SubmissionRequest, store: StoreDep, ctx: ContextDep,
     return submission_status(store, submission_id)
 
 
-@router.get("/submissions/{submission_id}", response_model=SubmissionStatus)
-def read_submission(submission_id: int, store: StoreDep, user: UserDep) -> SubmissionStatus:
+@router.get("/submissions/{submission_id:int}", response_model=SubmissionStatus)
+def read_submission(submission_id: RowId, store: StoreDep, user: UserDep) -> SubmissionStatus:
     if not is_coach(user) and submission_owner(store, submission_id) != user["email"]:
         raise NotFound(f"no submission {submission_id}")
     return submission_status(store, submission_id)
 
 
-@router.get("/reviews/{review_id}", response_model=Review)
-def read_review(review_id: int, store: StoreDep, ctx: ContextDep, user: UserDep) -> Review:
+@router.get("/reviews/{review_id:int}", response_model=Review)
+def read_review(review_id: RowId, store: StoreDep, ctx: ContextDep, user: UserDep) -> Review:
     """Coaches see every review; employees their own once released, with the coach's decisions applied."""
     if is_coach(user):
         return get_review(store, ctx, review_id)

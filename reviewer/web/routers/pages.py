@@ -1,22 +1,13 @@
-"""The pages people use: sign in, submit artifacts, follow their reviews."""
+"""The pages people work on: submit artifacts, follow their reviews, the coach queue and review."""
 
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
-from reviewer.accounts import (
-    ROLES,
-    AccountError,
-    authenticate,
-    create_user,
-    new_password,
-)
 from reviewer.intake import ARTIFACT_TYPES, IntakeError
 from reviewer.jobs import enqueue
 from reviewer.listings import QueueFilters, open_reviews, person_artifacts, queue_counts
@@ -24,6 +15,7 @@ from reviewer.rubric import RubricError
 from reviewer.service import (
     Item,
     NotFound,
+    OwnWork,
     decide,
     final_view,
     get_review,
@@ -31,23 +23,13 @@ from reviewer.service import (
     request_hash,
     visible_to_employee,
 )
-from reviewer.web.dependencies import (
-    check_csrf,
-    csrf_token,
-    current_user,
-    get_context,
-    get_store,
-)
+from reviewer.web.dependencies import RowId, current_user, get_context, get_store, require_coach
 from reviewer.web.highlight import highlighted_lines
+from reviewer.web.render import render
+from reviewer.web.sessions import check_csrf
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 MAX_ARTIFACTS = 10
-
-
-def render(request: Request, name: str, status_code: int = 200, **values) -> HTMLResponse:
-    values.setdefault("user", None)
-    return templates.TemplateResponse(request, name, {"csrf": csrf_token(request), **values}, status_code=status_code)
 
 
 def destination(ctx) -> str:
@@ -63,31 +45,6 @@ def destination(ctx) -> str:
 @router.get("/", response_class=HTMLResponse)
 def home(user: Annotated[dict, Depends(current_user)]):
     return RedirectResponse("/my", status_code=303)
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request):
-    return render(request, "login.html")
-
-
-@router.post("/login")
-def login(request: Request, email: Annotated[str, Form()], password: Annotated[str, Form()],
-          csrf: Annotated[str, Form()], store=Depends(get_store)):
-    check_csrf(request, csrf)
-    user = authenticate(store, email, password)
-    if user is None:
-        return render(request, "login.html", status_code=401, error="Wrong email or password.", email=email)
-    request.session.clear()  # a fresh session at sign-in: no fixation
-    request.session["user"] = user["email"]
-    store.audit(user["email"], "login", "user", user["id"])
-    return RedirectResponse("/my", status_code=303)
-
-
-@router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()]):
-    check_csrf(request, csrf)
-    request.session.clear()
-    return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/submit", response_class=HTMLResponse)
@@ -148,12 +105,6 @@ def employee_state(row: dict, ctx) -> str:
     return "awaiting coach"
 
 
-def require_coach(user: Annotated[dict, Depends(current_user)]) -> dict:
-    if user["role"] not in ("coach", "admin"):
-        raise HTTPException(status_code=403, detail="coaches only")
-    return user
-
-
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], store=Depends(get_store),
           ctx=Depends(get_context), flag: str | None = None, role: str | None = None, team: str | None = None,
@@ -167,8 +118,8 @@ def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], stor
                   roles=ctx.roles.roles, filters=filters, query=filters.model_dump(exclude_none=True))
 
 
-@router.get("/reviews/{review_id}", response_class=HTMLResponse)
-def review_page(review_id: int, request: Request, user: Annotated[dict, Depends(current_user)],
+@router.get("/reviews/{review_id:int}", response_class=HTMLResponse)
+def review_page(review_id: RowId, request: Request, user: Annotated[dict, Depends(current_user)],
                 store=Depends(get_store), ctx=Depends(get_context)):
     try:
         review = get_review(store, ctx, review_id)
@@ -191,47 +142,19 @@ def review_page(review_id: int, request: Request, user: Annotated[dict, Depends(
                   requests=requests)
 
 
-@router.post("/reviews/{review_id}/decide")
-def decide_page(review_id: int, request: Request, coach: Annotated[dict, Depends(require_coach)],
+@router.post("/reviews/{review_id:int}/decide")
+def decide_page(review_id: RowId, request: Request, coach: Annotated[dict, Depends(require_coach)],
                 action: Annotated[str, Form()], csrf: Annotated[str, Form()],
                 level: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
                 summary: Annotated[str, Form()] = "", store=Depends(get_store), ctx=Depends(get_context)):
     check_csrf(request, csrf)
     try:
-        decide(store, ctx, review_id, actor=coach["email"], action=action,
+        decide(store, ctx, review_id, actor=coach["email"], action=action, admin=coach["role"] == "admin",
                level=int(level) if level.strip().isdigit() else None, reason=reason, summary=summary)
     except NotFound:
         raise HTTPException(status_code=404, detail="no such review") from None
+    except OwnWork as e:
+        raise HTTPException(status_code=403, detail=str(e)) from None
     except ValueError as e:
         raise HTTPException(status_code=422, detail=str(e)) from None
     return RedirectResponse(f"/reviews/{review_id}", status_code=303)
-
-
-def require_admin(user: Annotated[dict, Depends(current_user)]) -> dict:
-    if user["role"] != "admin":
-        raise HTTPException(status_code=403, detail="admins only")
-    return user
-
-
-@router.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, admin: Annotated[dict, Depends(require_admin)], store=Depends(get_store)):
-    users = store.query("SELECT email, role, team, created_at FROM users ORDER BY email")
-    return render(request, "users.html", user=admin, users=users, roles=ROLES)
-
-
-@router.post("/admin/users", response_class=HTMLResponse)
-def add_user(request: Request, admin: Annotated[dict, Depends(require_admin)], email: Annotated[str, Form()],
-             role: Annotated[str, Form()], csrf: Annotated[str, Form()], team: Annotated[str, Form()] = "",
-             store=Depends(get_store)):
-    check_csrf(request, csrf)
-    password = new_password()
-    values = {}
-    try:
-        create_user(store, email, role, password, team.strip() or None)
-        store.audit(admin["email"], "user_add_web", "user", store.user(email.strip().lower())["id"], role=role)
-        values["created"] = (email.strip().lower(), password)
-    except AccountError as e:
-        values["error"] = str(e)
-    users = store.query("SELECT email, role, team, created_at FROM users ORDER BY email")
-    return render(request, "users.html", status_code=422 if "error" in values else 200, user=admin, users=users,
-                  roles=ROLES, **values)
