@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewer.redact import RedactionResult, redact
+from tests.test_linear import cpu_time
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -18,6 +19,13 @@ PEM_KEY = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2M
            "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----")
 JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0."
        "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+PEM_KEY_BASE64 = ("LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVBdTFTVTFMZlZMUEhDb3pNeEgy"
+                  "TW80bGdPRWVQek5tMHRSZ2VMZXpWNmZmQXQwZ3VuClZUTHc3b25MUm5ycTAvSXpXN3lXUjdRa3JtQkw3alRLRW41dStx"
+                  "S2hid0tmQnN0SXMrYk1ZMlprcDE4Z25UeEsKLS0tLS1FTkQgUlNBIFBSSVZBVEUgS0VZLS0tLS0=")
+OPENAI_KEY_BASE64 = ("c2stcHJvai1UcTh2WDJtTjVwTDl3UjNrSjdoRzFmRDRzQTZ6QzBiVjhuTTJ4SzVxVzllUjN0WTd1STFvUDRhUzZk"
+                     "RjhnSDJq")
+AWS_SECRET = "q8Zr3Kx/Lm2Np7Vt4Ws9Yb6Cd1Fg5Hj0Qe8Rk3Tz"
+AZURE_KEY = "NqVwYS81VP7Hb1DX8pPd5khxE3pyIgKpaUnArl63XykWZeiNNCiia3anXn9k3ksu9mI4ROnl89Sm995ytbxAk7=="
 
 
 @pytest.mark.parametrize("kind, text, secret", [
@@ -50,11 +58,54 @@ JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI
     ("password", "headers = {'x-api-key': 'b7e1c0d9a4f2'}", "b7e1c0d9a4f2"),
     ("password", "client_secret: GOCSPX-4kT9zQ2xW7mL1nB5vC8", "GOCSPX-4kT9zQ2xW7mL1nB5vC8"),
     ("email", "Questions go to priya.natarajan+hr@example.co.uk please.", "priya.natarajan+hr@example.co.uk"),
+    ("email", '"text": "Owner:\\npriya@example.com"', "priya@example.com"),
     ("phone", "Call me on +44 20 7946 0958 after 3pm.", "+44 20 7946 0958"),
     ("phone", "US office: (415) 555-0132.", "(415) 555-0132"),
     ("phone", "mobile 555-867-5309 (evenings)", "555-867-5309"),
     ("phone", "tel. 06 12 34 56 78", "06 12 34 56 78"),
     ("phone", "WhatsApp +15551234567", "+15551234567"),
+    # formats that once got through
+    ("aws_secret_key", f"AWS Access Key ID [None]: xx\nAWS Secret Access Key [None]: {AWS_SECRET}", AWS_SECRET),
+    ("slack_token", "SLACK_WEBHOOK=https://hooks.slack.com/services/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",
+     "T04AB3CDE/B05FG6HIJ/x9KqL2mN7pR4sT8vW1yZ3bC6"),
+    ("password", "smtp:\n  password: |\n    Xk9#mP2$vL7q\n  host: mail.example.com\n", "Xk9#mP2$vL7q"),
+    ("password", "DB_PASS=Wq7!zR3#pL9m", "Wq7!zR3#pL9m"),
+    ("azure_storage_account_access_key",
+     f"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={AZURE_KEY};EndpointSuffix=core.windows.net",
+     AZURE_KEY),
+    ("basic_auth", "curl -H 'Authorization: Basic YWRtaW46U3VwM3JTM2NyZXQh' https://api.example.com",
+     "YWRtaW46U3VwM3JTM2NyZXQh"),
+    ("basic_auth", "curl -u deploy:Hunt3r-Pa55 https://ci.example.com/api", "Hunt3r-Pa55"),
+    ("huggingface_token", "HF_TOKEN=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", "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"),
+    ("gitlab_token", "export GITLAB_TOKEN=glpat-Xy9Kq2Lm7Np4Rt8Vw1Zb", "glpat-Xy9Kq2Lm7Np4Rt8Vw1Zb"),
+    ("sendgrid_api_key", "sgMail.setApiKey('SG.Kq2Lm9Np4Rt7Vw1Yb3Cd6F.g0Hj5Ks8Mn2Pq4Rs6Tu8Vw0Xy2Za4Bc6De8Fg0Hi2Jk4')",
+     "SG.Kq2Lm9Np4Rt7Vw1Yb3Cd6F.g0Hj5Ks8Mn2Pq4Rs6Tu8Vw0Xy2Za4Bc6De8Fg0Hi2Jk4"),
+    ("password", "btw my password is Tr0ub4dor&3, please don't share it", "Tr0ub4dor&3"),
+    ("password", "The password for the staging admin account is 'qz7 Lk2 Wp9'.", "qz7 Lk2 Wp9"),
+    ("private_key", f"deploy_key_b64: {PEM_KEY_BASE64}", PEM_KEY_BASE64),
+    ("openai_key", f"_FALLBACK = \"{OPENAI_KEY_BASE64}\"", OPENAI_KEY_BASE64),
+    ("openai_key", f'OPENAI_KEY = ("{OPENAI_KEY[:30]}"\n              "{OPENAI_KEY[30:]}")', OPENAI_KEY[30:]),
+    ("anthropic_key", f'const key = "{ANTHROPIC_KEY[:40]}" +\n  "{ANTHROPIC_KEY[40:]}";', ANTHROPIC_KEY[40:]),
+    ("openai_key", f"OPENAI_API_KEY={OPENAI_KEY[:40]}\\\n{OPENAI_KEY[40:]}", OPENAI_KEY[40:]),
+    ("openai_key", f"here is the key:\n{OPENAI_KEY[:50]}\n{OPENAI_KEY[50:]}\nthanks", OPENAI_KEY[50:]),
+    ("secret", '"private_key_id": "3f9a2c7e1b8d4f6a0e5c9b2d7f1a3e8c6b4d2f0a",',
+     "3f9a2c7e1b8d4f6a0e5c9b2d7f1a3e8c6b4d2f0a"),
+    ("secret", "SESSION_ENCRYPTION_KEY=jqevt0MLaMRTvetw0tESulEETldq8b8Vw2zbJYAx",
+     "jqevt0MLaMRTvetw0tESulEETldq8b8Vw2zbJYAx"),
+    ("secret", "Twilio API key SID xx with secret 0f6YYIgrCOXa7Rz2q9LmKd4W", "0f6YYIgrCOXa7Rz2q9LmKd4W"),
+    ("secret_keyword", '    return password == "Adm1n!Rx82qz"', "Adm1n!Rx82qz"),
+    ("secret_keyword", 'static const char db_password[32] = "Cfg#88zLq2Wm";', "Cfg#88zLq2Wm"),
+    ("base64_high_entropy_string", 'client = Client("jqevt0MLaMRTvetw0tESulEETldq8b8Vw2zbJYAx-Q7z")',
+     "jqevt0MLaMRTvetw0tESulEETldq8b8Vw2zbJYAx-Q7z"),
+    ("twilio_api_key", "TWILIO_ACCOUNT_SID=AC3f9a2c7e1b8d4f6a0e5c9b2d7f1a3e8c", "AC3f9a2c7e1b8d4f6a0e5c9b2d7f1a3e8c"),
+    ("npm_token", "//registry.npmjs.org/:_authToken=npm_Qz7kX2mL9pR4tV8wY1bN3cF6hJ0sA5dG2eK4",
+     "npm_Qz7kX2mL9pR4tV8wY1bN3cF6hJ0sA5dG2eK4"),
+    ("groq_key", "GROQ_API_KEY=gsk_aB3dE5fG7hJ9kL2mN4pQ6rS8tU0vW2xY4zA6bC8dE0fG2hJ4kL6mN8",
+     "gsk_aB3dE5fG7hJ9kL2mN4pQ6rS8tU0vW2xY4zA6bC8dE0fG2hJ4kL6mN8"),
+    ("private_key", "---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: \"ops\"\nP2/56wAAAi4AAAA3aWYtbW9kbntzaWdu\n"
+                    "---- END SSH2 ENCRYPTED PRIVATE KEY ----", "P2/56wAAAi4AAAA3aWYtbW9kbntzaWdu"),
+    ("private_key", "PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nPublic-Lines: 1\nAAAAB3NzaC1yc2EAAAABJQAAAQEA\n"
+                    "Private-Lines: 1\nAAABAQCnR2xr9fqk3L\nPrivate-MAC: 5a1b2c3d4e5f", "AAABAQCnR2xr9fqk3L"),
 ])
 def test_each_kind_is_replaced_and_counted(kind, text, secret):
     result = redact(text)
@@ -67,6 +118,19 @@ def test_password_rule_keeps_the_key_and_structure():
     assert redact('{"password": "hunter2", "user": "bob"}').text == '{"password": "[REDACTED:password]", "user": "bob"}'
     assert redact("db:\n  password: s3cr3t!\n  host: db1").text == "db:\n  password: [REDACTED:password]\n  host: db1"
     assert redact("API_KEY=abc123").text == "API_KEY=[REDACTED:password]"
+
+
+def test_bare_values_keep_an_ampersand_unless_a_query_parameter_follows():
+    assert redact("DATABASE_PASSWORD=Tr0ub4dor&3").text == "DATABASE_PASSWORD=[REDACTED:password]"
+    assert (redact("https://api.example.com/v1?token=Zx8Kq2Lm9Np4&user=bob").text
+            == "https://api.example.com/v1?token=[REDACTED:password]&user=bob")
+
+
+def test_structure_around_a_block_scalar_or_a_split_key_is_kept():
+    assert (redact("db:\n  password: |\n    Xk9#mP2$vL7q\n    second-line\n  host: db1\n").text
+            == "db:\n  password: |\n    [REDACTED:password]\n  host: db1\n")
+    assert (redact(f'KEY = ("{OPENAI_KEY[:30]}"\n       "{OPENAI_KEY[30:]}")\nprint(KEY)').text
+            == 'KEY = ("[REDACTED:openai_key]")\nprint(KEY)')
 
 
 def test_url_credentials_keep_scheme_and_host():
@@ -106,6 +170,24 @@ client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])
 session = connect(password=settings.db_password, token=get_token())
 headers = {"Authorization": f"Bearer {token}"}
 Bearer authentication is described in RFC 6750.
+langwatchApiKey: string;
+const smitheryApiKey = await password({
+const openai = new OpenAI({ apiKey: openaiKey });
+echo "api_key = \\"$LLM_API_KEY\\"" >> config.toml
+api_key: fake-key
+client = genai.Client(api_key=GOOGLE_API_KEY)
+openai.api_key = API_KEY
+KEY="ai/evals/runs/$(date -u +%Y-%m-%dT%H-%M-%SZ)-${GITHUB_SHA::10}.json"
+docker run -u 1000:1000 app
+shared-key: 'v2-rust-backend'
+model_key: claude-3-5-sonnet-20241022
+cache_key: 5d41402abc4b2a76b9719d911017c592
+"instanceId": "620f0d7e3114cb344761d7d45a21ef2a32096f91d8696e7057756042e1999e2c"
+"webhookId": "9a8b7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b"
+git -c user.email='noreply@anthropic.com' commit; git clone git@github.com:acme/repo.git
+the password is incorrect, try again.
+Basic authentication is described in RFC 7617.
+"jsCode": "import pytest\\n@pytest.mark.parametrize('x', [1])\\ndef test(x): ..."
 """
 
 
@@ -153,6 +235,10 @@ provider_keys = st.one_of(
     st.builds(lambda a, b, c: f"xoxb-{a}-{b}-{c}", _token(string.digits, 10), _token(string.digits, 13), _token(ALNUM, 24)),
     _token(ALNUM + "_-", 35).map(lambda s: "AIza" + s),
     st.builds(lambda mode, s: f"sk_{mode}_{s}", st.sampled_from(["live", "test"]), _token(ALNUM, 24)),
+    st.builds(lambda letters, upper: "hf_" + letters + upper, _token(string.ascii_letters, 33),
+              _token(string.ascii_uppercase, 1)),
+    _token(ALNUM + "_-", 20).map(lambda s: "glpat-" + s),
+    st.builds(lambda a, b: f"SG.{a}.{b}", _token(ALNUM + "_-", 22), _token(ALNUM + "_-", 43)),
 )
 emails = st.builds(lambda first, local, label, tld: f"{first}{local}@{label}.{tld}",
                    st.sampled_from(string.ascii_lowercase), st.text(alphabet=ALNUM + "._%+-", max_size=20),
@@ -229,3 +315,20 @@ def test_skipping_rules_by_their_literals_never_changes_the_result(text):
         assert redact(text) == with_prefilter
     finally:
         module._Rule.may_match = original
+
+
+# Shapes that once cost quadratic or cubic time somewhere: detect-secrets' keyword and assignment patterns, the
+# key = value rule, block scalars, split keys, base64. Compared with itself at 8x the size, as tests/test_linear.py
+# does: linear gives about 1x per KB, quadratic 8x.
+GROWTH_UNITS = ["password", "api_key: ", "a=", '"', "`", "'a", "key" + " " * 40, "sl_key" + " " * 20, "sk-", "eyJa.",
+                "//", "-u a:", "Basic ", "password: |\n", '"a"\n"', "sk-abc\nabcdefgh12\n", "LS0t", "Ab1" * 14 + "\n",
+                "my password is ", "'a' == ", 'secret("', "secret ", "a\\\n"]
+
+
+@pytest.mark.parametrize("unit", GROWTH_UNITS)
+def test_redaction_time_per_kb_stays_flat_as_hostile_text_grows_8x(unit):
+    small, large = (unit * (12_500 // len(unit) + 1))[:12_500], (unit * (100_000 // len(unit) + 1))[:100_000]
+    per_kb_small = cpu_time(lambda: redact(small)) / 12.5
+    per_kb_large = cpu_time(lambda: redact(large)) / 100
+    assert per_kb_large <= 3 * per_kb_small + 1e-4, \
+        f"{unit!r}: {per_kb_small * 1e3:.2f} -> {per_kb_large * 1e3:.2f} ms/KB"
