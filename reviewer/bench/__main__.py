@@ -55,9 +55,11 @@ SECTIONS = {
 
 def clean_environment() -> dict:
     """This process's environment without REVIEWER_* settings, so a developer's configuration
-    cannot change what is measured; children get the same."""
+    cannot change what is measured; children get the same, and may create the databases the
+    benchmarks name (they are not the default path)."""
     for key in [k for k in os.environ if k.startswith("REVIEWER_")]:
         del os.environ[key]
+    os.environ["REVIEWER_DB_CREATE"] = "1"
     return dict(os.environ)
 
 
