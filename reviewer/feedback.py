@@ -64,20 +64,26 @@ def summary_text(rubric: Rubric, level: int, role_key: str | None, role: Role | 
 
 
 def build_feedback(judgement: Judgement, rubric: Rubric, role_key: str | None, role: Role | None) -> Feedback:
-    level = judgement.level
+    return feedback_for_level(judgement.level, {i for d in judgement.dimensions for i in d.met}, judgement.evidence,
+                              judgement.insufficient_evidence, rubric, role_key, role)
+
+
+def feedback_for_level(level: int, met: set[str], evidence: list[Evidence], insufficient: bool, rubric: Rubric,
+                       role_key: str | None, role: Role | None) -> Feedback:
+    """The feedback for a level (the judge's, or the one a coach decided) and the indicators met:
+    the gaps and next steps are those of that level against the role target."""
     target = role.target if role else None
-    met = {i for d in judgement.dimensions for i in d.met}
     gaps = pick_gaps(met, level, target, rubric)
     below = target is not None and level < target
     next_level = min(level + 1, 6) if below else level
     return Feedback(
-        summary=summary_text(rubric, level, role_key, role, judgement.insufficient_evidence),
+        summary=summary_text(rubric, level, role_key, role, insufficient),
         level=level,
         level_name=rubric.level(level).name,
         role=role_key,
         target=target,
         gap=None if target is None else target - level,
-        strengths=pick_strengths(judgement.evidence),
+        strengths=pick_strengths(evidence),
         gaps=[Gap(indicator=i.id, dimension=i.dimension, level=i.level, text=i.label) for i in gaps],
         next_steps=[i.practice for i in gaps] or [rubric.feedback.no_gaps],
         submit_next=rubric.level(next_level).submit_next,

@@ -126,8 +126,9 @@ class Review(BaseModel):
     status: str
     artifact_type: str
     type_detected: bool
-    level: int
+    level: int = Field(description="the coach's level once a coach has overridden it, else the automated one")
     level_name: str
+    automated_level: int | None = Field(default=None, description="the judge's level, when a coach decided another")
     confidence: float
     insufficient_evidence: bool
     dimensions: list[DimensionScore]

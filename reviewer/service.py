@@ -8,7 +8,7 @@ import json
 from pydantic import BaseModel
 
 from reviewer.aggregate import ArtifactResult, portfolio
-from reviewer.feedback import summary_text
+from reviewer.feedback import feedback_for_level
 from reviewer.flags import ReviewFacts, evaluate
 from reviewer.intake import IntakeError, parse_structured
 from reviewer.judges import rules
@@ -194,9 +194,10 @@ def person_portfolio(store: Store, ctx: Context, email: str) -> PortfolioEstimat
     if person is None:
         raise NotFound(f"no reviews for {email}")
     latest = store.latest_reviews_for_person(email)
-    result = portfolio([ArtifactResult(level=r["level"], confidence=r["confidence"],
-                                       dimensions={d["key"]: d["score"] for d in r["dimensions"]}) for r in latest],
-                       ctx.rubric.portfolio)
+    levels = [final_view(store, ctx, r["id"]).level for r in latest]  # a coach's level where one decided
+    result = portfolio([ArtifactResult(level=level, confidence=r["confidence"],
+                                       dimensions={d["key"]: d["score"] for d in r["dimensions"]})
+                        for r, level in zip(latest, levels)], ctx.rubric.portfolio)
     role = ctx.roles.get(person["role"])
     return PortfolioEstimate(person=email, role=person["role"], target=role.target if role else None,
                              level=result.level, confidence=result.confidence, rule=ctx.rubric.portfolio.rule,
@@ -212,16 +213,30 @@ class Rescore(BaseModel):
     new_review_id: int | None = None
 
 
-def rescore_all(store: Store, ctx: Context, *, write: bool, actor: str, only_flag: str | None = None) -> list[Rescore]:
+# Decisions that settle a review's level: a rescore leaves such a review alone unless asked.
+LEVEL_DECISIONS = frozenset({"confirm", "override", "release"})
+
+
+def is_decided(row: dict) -> bool:
+    return any(d["action"] in LEVEL_DECISIONS for d in row["decisions"])
+
+
+def rescore_all(store: Store, ctx: Context, *, write: bool, actor: str, only_flag: str | None = None,
+                include_decided: bool = False) -> tuple[list[Rescore], int]:
     """Re-score the newest review of every artifact (or only those carrying `only_flag`, e.g.
-    llm_unavailable) under ctx's rubric and judge. With write=False nothing is stored;
-    otherwise each gets a new review that supersedes it."""
+    llm_unavailable) under ctx's rubric and judge: (the re-scored, how many decided reviews were
+    kept). A review a coach has confirmed, overridden or released is the coach's call and is
+    kept unless `include_decided`. With write=False nothing is stored; otherwise each gets a new
+    review that supersedes it."""
 
     rows = store.query("""SELECT max(r.id) AS id FROM reviews r GROUP BY r.artifact_id ORDER BY r.artifact_id""")
-    out = []
+    out, kept = [], 0
     for review_id in [r["id"] for r in rows]:
         row = store.review_row(review_id)
         if only_flag and only_flag not in {f.kind for f in row["flags"]}:
+            continue
+        if not include_decided and is_decided(row):
+            kept += 1
             continue
         a = assess_stored(store, ctx, row["artifact_id"], row["role"])
         change = Rescore(review_id=review_id, person=row["person"], artifact_type=row["artifact_type"],
@@ -232,7 +247,7 @@ def rescore_all(store: Store, ctx: Context, *, write: bool, actor: str, only_fla
                 change.new_review_id = store_review(store, ctx, row["artifact_id"], a, target, actor,
                                                     supersedes=review_id)
         out.append(change)
-    return out
+    return out, kept
 
 
 DECISIONS = ("confirm", "override", "edit_feedback", "request_evidence", "release")
@@ -274,22 +289,28 @@ def decide(store: Store, ctx: Context, review_id: int, *, actor: str, action: st
 
 
 def final_view(store: Store, ctx: Context, review_id: int) -> Review:
-    """The review as the employee sees it: the coach's level and feedback edits applied."""
+    """The review as everyone sees it once a coach has decided: the coach's level, feedback
+    rebuilt for that level (its gaps and next steps against the role target) with the coach's
+    edited summary, and the automated level kept beside it."""
     review = get_review(store, ctx, review_id)
     row = store.review_row(review_id)
-    updates: dict = {}
+    level, summary = review.level, None
     for d in row["decisions"]:
         if d["action"] == "override":
-            updates |= {"level": d["level"], "level_name": ctx.rubric.level(d["level"]).name}
+            level = d["level"]
         if d["action"] == "edit_feedback" and d["feedback"]:
-            updates["feedback"] = Feedback(**d["feedback"])
-    if "level" in updates and "feedback" not in updates:
-        role = ctx.roles.get(review.role)
-        level = updates["level"]
-        updates["feedback"] = review.feedback.model_copy(update={
-            "level": level, "level_name": updates["level_name"], "gap": role.target - level if role else None,
-            "summary": summary_text(ctx.rubric, level, review.role, role, review.insufficient_evidence)})
-    return review.model_copy(update=updates)
+            summary = d["feedback"]["summary"]
+    if level == review.level and summary is None:
+        return review
+    feedback = review.feedback
+    if level != review.level:
+        met = {i for dim in review.dimensions for i in dim.met}
+        feedback = feedback_for_level(level, met, review.evidence, review.insufficient_evidence, ctx.rubric,
+                                      review.role, ctx.roles.get(review.role))
+    if summary is not None:
+        feedback = feedback.model_copy(update={"summary": summary})
+    return review.model_copy(update={"level": level, "level_name": ctx.rubric.level(level).name,
+                                     "feedback": feedback, "automated_level": review.level})
 
 
 def submission_owner(store: Store, submission_id: int) -> str | None:

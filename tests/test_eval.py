@@ -170,7 +170,7 @@ def test_eval_without_cases_or_with_a_bad_folder_exits_2(tmp_path):
     assert r.exit_code == 2 and "not a folder of cases" in r.output
 
 
-def test_rescore_dry_run_lists_changes_and_writes_nothing(settings, tmp_path):
+def test_rescore_dry_run_lists_changes_writes_nothing_and_keeps_coach_decisions(settings, tmp_path):
     db = str(settings.db)
     prompt = tmp_path / "p.txt"
     prompt.write_text("You are a recruiter. Context: we hire nurses.\nWrite the ad in under 200 words.\n"
@@ -180,16 +180,26 @@ def test_rescore_dry_run_lists_changes_and_writes_nothing(settings, tmp_path):
     rubric["levels"][1]["min_core"] = 5  # level 2 now needs five core indicators
     stricter = tmp_path / "stricter.yaml"
     stricter.write_text(yaml.safe_dump(rubric, sort_keys=False))
+    assert runner.invoke(app, ["review", str(prompt), "--person", "bo@example.com", "--db", db]).exit_code == 0
+    from reviewer.pipeline import load_context
+    from reviewer.service import decide
+    from reviewer.store import Store
+    decide(Store(db), load_context(settings), 2, actor="coach@example.com", action="release")  # bo's: a coach's call
     dry = runner.invoke(app, ["rescore", "--rubric", str(stricter), "--dry-run", "--db", db])
     assert dry.exit_code == 0, dry.output
-    assert "review 1 (ana@example.com, prompt): level 2 -> 1" in dry.output and "1 would change level" in dry.output
-    from reviewer.store import Store
-    assert Store(db).db["reviews"].count == 1
+    assert "review 1 (ana@example.com, prompt): level 2 -> 1" in dry.output and "review 2" not in dry.output
+    assert dry.output.strip().splitlines()[-1] == (
+        "dry run, nothing written: 1 review(s) would be re-scored under 1.0+" + dry.output.split("under 1.0+")[1]
+        .split(";")[0] + "; 1 would change level; 1 decided by a coach kept as they are (--include-decided re-scores them)")
+    assert Store(db).db["reviews"].count == 2
     real = runner.invoke(app, ["rescore", "--rubric", str(stricter), "--db", db])
-    assert real.exit_code == 0 and "1 new review(s) stored" in real.output
+    assert real.exit_code == 0 and "1 new review(s) stored" in real.output and "1 decided by a coach kept" in real.output
     store = Store(db)
-    assert store.db["reviews"].count == 2 and store.review_row(2)["supersedes"] == 1
-    assert store.review_row(2)["rubric_hash"] != store.review_row(1)["rubric_hash"]
+    assert store.db["reviews"].count == 3 and store.review_row(3)["supersedes"] == 1
+    assert store.review_row(3)["rubric_hash"] != store.review_row(1)["rubric_hash"]
+    forced = runner.invoke(app, ["rescore", "--rubric", str(stricter), "--include-decided", "--db", db])
+    assert forced.exit_code == 0 and "2 review(s) re-scored" in forced.output
+    assert store.review_row(5)["supersedes"] == 2  # bo's decided review, re-scored because asked
 
 
 def test_rater_agreement_and_intervals_are_reported_beside_the_judges(tmp_path):

@@ -87,7 +87,7 @@ def test_forms_need_the_sessions_csrf_token(site):
     with httpx.Client(base_url=site, follow_redirects=False) as client:
         client.get("/login")
         r = client.post("/login", data={"email": "ana@example.com", "password": "ana-password-1", "csrf": "forged"})
-        assert r.status_code == 403 and "did not come from this site" in r.json()["detail"]
+        assert r.status_code == 403 and "did not come from this site" in r.text and "<h1>Not allowed</h1>" in r.text
         assert client.get("/my").status_code == 303  # still signed out
 
 
@@ -100,6 +100,7 @@ def test_coach_overrides_and_releases_and_the_employee_reads_it(site, browser):
     ana.goto(site + "/submit")
     ana.select_option("#role", "analyst")
     ana.fill("#text0", HOSTILE)
+    ana.fill("#note", "for the <b>pricing</b> launch; I cut the intro")
     ana.click("button.primary")
     deadline = time.monotonic() + 30
     while ana.locator("text=awaiting coach").count() < 1 and time.monotonic() < deadline:
@@ -114,6 +115,7 @@ def test_coach_overrides_and_releases_and_the_employee_reads_it(site, browser):
     coach.screenshot(path=str(SHOTS / "queue.png"), full_page=True)
     coach.click("text=#1")
     assert "{{ 7*7 }}" in coach.inner_text("pre.artifact") and "<script>" in coach.inner_text("pre.artifact")
+    assert "for the <b>pricing</b> launch; I cut the intro" in coach.inner_text("#employee-note")  # shown, escaped
     coach.screenshot(path=str(SHOTS / "coach-review.png"), full_page=True)
     coach.fill("#ereason", "please add the transcript where you used this")
     coach.click("#request")
@@ -207,3 +209,70 @@ def test_the_queue_pages_through_many_reviews_and_shows_an_excerpt(site, browser
     assert "120</strong> awaiting a coach" in coach.content()
     coach.goto(site + "/reviews/8")
     assert "read 7,000 tokens of excerpts (2 passages: characters 0-40, 60-90)" in coach.inner_text("#excerpt")
+
+
+def test_files_upload_through_the_form_alone_or_beside_pasted_text(site, browser, settings, tmp_path):
+    config = tmp_path / "crew.yaml"
+    config.write_text(CREW)
+    page = browser.new_page()
+    sign_in(page, site, "ana@example.com", "ana-password-1")
+    page.goto(site + "/submit")
+    page.set_input_files("input[name=file]", str(config))
+    page.click("button.primary")
+    assert page.url.endswith("/my"), page.inner_text("main")
+    page.goto(site + "/submit")
+    page.fill("#text0", "Rewrite this paragraph for a customer audience; keep the numbers exact.")
+    page.set_input_files("input[name=file]", str(config))
+    page.click("button.primary")
+    assert page.url.endswith("/my")
+    rows = Store(settings.db).query("SELECT s.id, a.fmt, a.text FROM artifacts a JOIN submissions s ON s.id = a.submission_id ORDER BY a.id")
+    assert [r["id"] for r in rows] == [1, 2, 2]  # the file alone, then text and file together
+    assert rows[0]["text"] == CREW.rstrip() and rows[2]["text"] == CREW.rstrip()
+
+
+def test_the_queue_filter_form_with_any_level_answers_a_page(site, browser):
+    page = browser.new_page()
+    sign_in(page, site, "cy@example.com", "cy-password-333")
+    page.goto(site + "/queue")
+    page.click("form.filters button")
+    assert "level=" in page.url and page.locator("h1").inner_text() == "Review queue"
+
+
+def test_refusals_are_pages_with_navigation(site, browser):
+    page = browser.new_page()
+    sign_in(page, site, "ana@example.com", "ana-password-1")
+    for path, title, words in [("/queue", "Not allowed", "coaches only"), ("/reviews/999", "Not found", "no such review"),
+                               ("/nowhere", "Not found", "Not Found")]:
+        response = page.goto(site + path)
+        assert response.status == (403 if title == "Not allowed" else 404)
+        assert page.locator("h1").inner_text() == title and words in page.inner_text("#error-detail")
+        assert page.locator("main a[href='/my']").count() == 1 and page.locator("header a[href='/submit']").count() == 1
+    assert httpx.get(site + "/api/reviews/999").json() == {"detail": "sign in or send a live API token: "
+                                                           "Authorization: Bearer <token> (reviewer user token EMAIL makes one)"}
+
+
+def test_a_decided_level_reaches_every_view(site, settings):
+    from reviewer.pipeline import load_context
+    from reviewer.service import decide
+    from tests.test_security import form_csrf, signed_in
+
+    coach = signed_in(site, "cy@example.com", "cy-password-333")
+    r = coach.post("/api/reviews", json={"text": CREW, "person": "ana@example.com", "role": "analyst"},
+                   headers={"Origin": site})
+    automated = r.json()
+    new_level = automated["level"] % 6 + 1
+    ctx = load_context(settings)
+    decide(Store(settings.db), ctx, automated["id"], actor="cy@example.com", action="override", level=new_level,
+           reason="the crew's checks are stronger than the indicators show")
+    decide(Store(settings.db), ctx, automated["id"], actor="cy@example.com", action="release")
+    final = coach.get(f"/api/reviews/{automated['id']}").json()
+    assert final["level"] == new_level and final["automated_level"] == automated["level"]
+    assert final["feedback"]["level"] == new_level and f"level {new_level}" in final["feedback"]["summary"]
+    assert final["feedback"]["gaps"] != automated["feedback"]["gaps"] or final["feedback"]["gap"] != automated["feedback"]["gap"]
+    assert coach.get("/api/people/ana@example.com/portfolio").json()["level"] == new_level
+    page = coach.get(f"/reviews/{automated['id']}").text
+    assert f"Confirm level {new_level}</button>" in page and f"<option selected>{new_level}</option>" in page
+    ana = signed_in(site, "ana@example.com", "ana-password-1")
+    mine = ana.get(f"/api/reviews/{automated['id']}").json()
+    assert mine["level"] == new_level and mine["feedback"] == final["feedback"]
+    assert form_csrf(ana, "/my")  # the employee's list still renders

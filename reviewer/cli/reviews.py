@@ -146,6 +146,8 @@ def rescore(
     rubric: Annotated[Optional[Path], typer.Option(help="The rubric to score under (default: the configured one).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List who would change level; write nothing.")] = False,
     only_flag: Annotated[Optional[str], typer.Option("--only-flag", help="Only reviews with this flag, e.g. llm_unavailable.")] = None,
+    include_decided: Annotated[bool, typer.Option("--include-decided", help="Also re-score reviews a coach has confirmed, "
+                                                  "overridden or released (they go back to the queue).")] = False,
     db: common.DbOpt = None,
     judge: common.JudgeOpt = None,
     model: common.ModelOpt = None,
@@ -154,7 +156,8 @@ def rescore(
     """Re-score every artifact's newest review under another rubric (or judge).
 
     With --dry-run nothing is written; otherwise each score is stored as a new review that
-    supersedes the old one. Examples: reviewer rescore --rubric new.yaml --dry-run;
+    supersedes the old one. Reviews a coach has decided are kept unless --include-decided.
+    Examples: reviewer rescore --rubric new.yaml --dry-run;
     reviewer rescore --only-flag llm_unavailable --judge llm --model openai/gpt-4o-mini
     """
     from reviewer.service import rescore_all
@@ -162,15 +165,21 @@ def rescore(
 
     settings = common.settings(db=db, rubric=rubric, judge=judge, model=model, api_base=api_base)
     ctx = common.context(settings)
-    changes = rescore_all(Store.open(settings), ctx, write=not dry_run, actor="rescore", only_flag=only_flag)
+    changes, kept = rescore_all(Store.open(settings), ctx, write=not dry_run, actor="rescore", only_flag=only_flag,
+                                include_decided=include_decided)
     for c in changes:
         if c.old_level != c.new_level:
             typer.echo(f"review {c.review_id} ({c.person or 'anonymous'}, {c.artifact_type}): "
                        f"level {c.old_level} -> {c.new_level}")
     moved = sum(c.old_level != c.new_level for c in changes)
-    verb = "would change" if dry_run else "changed"
-    typer.echo(f"{len(changes)} review(s) re-scored under {ctx.rubric.version_label}; {moved} {verb} level"
-               + ("" if dry_run else f"; {len(changes)} new review(s) stored"))
+    if dry_run:
+        summary = (f"dry run, nothing written: {len(changes)} review(s) would be re-scored under "
+                   f"{ctx.rubric.version_label}; {moved} would change level")
+    else:
+        summary = (f"{len(changes)} review(s) re-scored under {ctx.rubric.version_label}; {moved} changed level; "
+                   f"{len(changes)} new review(s) stored")
+    typer.echo(summary + (f"; {kept} decided by a coach kept as they are (--include-decided re-scores them)"
+                          if kept else ""))
 
 
 def register(app: typer.Typer) -> None:

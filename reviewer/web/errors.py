@@ -1,4 +1,5 @@
-"""Bad input gets a clear 4xx message, never a stack trace."""
+"""Bad input gets a clear 4xx message, never a stack trace: JSON for the API, an HTML page with
+navigation for the pages people use."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviewer.intake import IntakeError
 from reviewer.rubric import RubricError
 from reviewer.service import IdempotencyConflict, NotFound
-from reviewer.store import StoreBusy
+from reviewer.store import Store, StoreBusy
 
 log = logging.getLogger("reviewer")
 RETRY_AFTER = 2  # seconds a client is asked to wait after a 503
@@ -32,30 +34,63 @@ def describe_validation(exc: RequestValidationError) -> tuple[int, str]:
     return 422, "; ".join(parts)
 
 
+TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Not allowed here", 409: "Conflict",
+          413: "Too large", 422: "Cannot use that", 429: "Too many attempts", 503: "Busy"}
+
+
+def answer(request: Request, status: int, detail: str, headers: dict | None = None):
+    """The refusal as JSON for API clients, as a page with navigation for people."""
+    if request.url.path.startswith(("/api/", "/openapi.json", "/healthz")):
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    from reviewer.web.render import render
+
+    response = render(request, "error.html", status_code=status, title=TITLES.get(status, "Something went wrong"),
+                      detail=detail, user=_signed_in(request))
+    response.headers.update(headers or {})
+    return response
+
+
+def _signed_in(request: Request) -> dict | None:
+    """The session's user for the page's navigation (looked up here when no route did)."""
+    if hasattr(request.state, "session_user"):
+        return request.state.session_user
+    from reviewer.web.sessions import session_of
+
+    store = Store.open(request.app.state.context.settings)
+    try:
+        return session_of(request, store)
+    finally:
+        store.close()
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return answer(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
         status, message = describe_validation(exc)
-        return JSONResponse({"detail": message}, status_code=status)
+        return answer(request, status, message)
 
     @app.exception_handler(IntakeError)
     @app.exception_handler(RubricError)
     async def _bad_input(request: Request, exc: ValueError):
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return answer(request, 422, str(exc))
 
     @app.exception_handler(IdempotencyConflict)
     async def _key_conflict(request: Request, exc: IdempotencyConflict):
-        return JSONResponse({"detail": str(exc)}, status_code=409)
+        return answer(request, 409, str(exc))
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound):
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+        return answer(request, 404, str(exc))
 
     @app.exception_handler(StoreBusy)
     async def _busy(request: Request, exc: StoreBusy):
         # nothing was written: the client may send the same request again (with its Idempotency-Key)
-        return JSONResponse({"detail": f"the service is busy ({exc}); nothing was stored, retry in a few seconds"},
-                            status_code=503, headers={"Retry-After": str(RETRY_AFTER)})
+        return answer(request, 503, f"the service is busy ({exc}); nothing was stored, retry in a few seconds",
+                      {"Retry-After": str(RETRY_AFTER)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -21,6 +21,7 @@ from reviewer.schemas import (
 from reviewer.service import (
     Item,
     NotFound,
+    final_view,
     get_review,
     person_portfolio,
     request_hash,
@@ -115,9 +116,10 @@ def read_submission(submission_id: RowId, store: StoreDep, user: UserDep) -> Sub
 
 @router.get("/reviews/{review_id:int}", response_model=Review)
 def read_review(review_id: RowId, store: StoreDep, ctx: ContextDep, user: UserDep) -> Review:
-    """Coaches see every review; employees their own once released, with the coach's decisions applied."""
+    """Coaches see every review; employees their own once released. Both see the coach's decisions
+    applied (the automated level stays in `automated_level`)."""
     if is_coach(user):
-        return get_review(store, ctx, review_id)
+        return final_view(store, ctx, review_id)
     return visible_to_employee(store, ctx, review_id, user["email"])
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import UploadFile  # what request.form() gives (FastAPI's is a subclass)
 
 from reviewer.intake import ARTIFACT_TYPES, IntakeError
 from reviewer.jobs import enqueue
@@ -131,7 +132,7 @@ def review_page(review_id: RowId, request: Request, user: Annotated[dict, Depend
     if user["role"] in ("coach", "admin"):
         samples = store.query("SELECT * FROM judge_samples WHERE review_id = ? ORDER BY id", [review_id])
         return render(request, "review_coach.html", user=user, r=review, final=final_view(store, ctx, review_id),
-                      lines=lines, samples=samples, decisions=row["decisions"], rubric=ctx.rubric,
+                      lines=lines, samples=samples, decisions=row["decisions"], rubric=ctx.rubric, note=row["note"],
                       target=(ctx.roles.get(review.role) or None))
     try:
         final = visible_to_employee(store, ctx, review_id, user["email"])
