@@ -19,6 +19,7 @@ class FlagRule(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
     severity: int = Field(ge=1, le=3)
     reason: str
+    title: str | None = Field(default=None, description="the flag's name as coaches read it")
     enabled: bool = True
 
 
@@ -26,6 +27,10 @@ class FlagPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: str
     rules: dict[str, FlagRule]
+
+    def title(self, kind: str) -> str:
+        rule = self.rules.get(kind)
+        return (rule.title if rule and rule.title else None) or kind.replace("_", " ").capitalize()
 
     def param(self, kind: str, name: str, default: float) -> float:
         rule = self.rules.get(kind)

@@ -106,6 +106,10 @@ def employee_state(row: dict, ctx) -> str:
     return "awaiting coach"
 
 
+def flag_titles(ctx) -> dict[str, str]:
+    return {kind: ctx.policy.title(kind) for kind in ctx.policy.rules}
+
+
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], store=Depends(get_store),
           ctx=Depends(get_context), flag: str | None = None, role: str | None = None, team: str | None = None,
@@ -116,6 +120,7 @@ def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], stor
     counts = queue_counts(store)
     listing = open_reviews(store, filters, counts["open"], page)
     return render(request, "queue.html", user=coach, listing=listing, counts=counts, kinds=sorted(ctx.policy.rules),
+                  titles=flag_titles(ctx),
                   roles=ctx.roles.roles, filters=filters, query=filters.model_dump(exclude_none=True))
 
 
@@ -133,6 +138,7 @@ def review_page(review_id: RowId, request: Request, user: Annotated[dict, Depend
         samples = store.query("SELECT * FROM judge_samples WHERE review_id = ? ORDER BY id", [review_id])
         return render(request, "review_coach.html", user=user, r=review, final=final_view(store, ctx, review_id),
                       lines=lines, samples=samples, decisions=row["decisions"], rubric=ctx.rubric, note=row["note"],
+                      titles=flag_titles(ctx), labels={i.id: i.label for i in ctx.rubric.indicators},
                       target=(ctx.roles.get(review.role) or None))
     try:
         final = visible_to_employee(store, ctx, review_id, user["email"])
