@@ -209,6 +209,14 @@ def test_the_queue_pages_through_many_reviews_and_shows_an_excerpt(site, browser
     assert "120</strong> awaiting a coach" in coach.content()
     coach.goto(site + "/reviews/8")
     assert "read 7,000 tokens of excerpts (2 passages: characters 0-40, 60-90)" in coach.inner_text("#excerpt")
+    # a phone and a laptop: nothing widens the page, and "Sign out" stays on screen
+    for width in (390, 1280):
+        coach.set_viewport_size({"width": width, "height": 800})
+        for path in ("/queue", "/reviews/8", "/my", "/submit"):
+            coach.goto(site + path)
+            assert coach.evaluate("document.documentElement.scrollWidth") <= width, (width, path)
+            box = coach.locator("header button", has_text="Sign out").bounding_box()
+            assert box is not None and box["x"] + box["width"] <= width, (width, path)
 
 
 def test_files_upload_through_the_form_alone_or_beside_pasted_text(site, browser, settings, tmp_path):
