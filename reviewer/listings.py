@@ -7,7 +7,9 @@ latest decision that sets a status, else the review's initial status.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Literal
+
+from pydantic import BaseModel, Field
 
 from reviewer.service import STATUS_AFTER
 from reviewer.store import Store
@@ -20,9 +22,12 @@ _STATUS = ("coalesce((SELECT CASE d.action "
            + ", ".join(f"'{a}'" for a, s in STATUS_AFTER.items() if s)
            + ") ORDER BY d.id DESC LIMIT 1), r.initial_status)")
 
-# The newest review of every artifact (a rescore supersedes older ones), with what lists show.
+# The newest review of every artifact (a rescore supersedes older ones), with what lists show:
+# `level` is the coach's where one overrode it, `automated_level` the judge's.
 _LATEST = f"""
-SELECT r.id, r.artifact_id, r.level, r.confidence, r.created_at, a.artifact_type, a.submission_id,
+SELECT r.id, r.artifact_id, r.level AS automated_level, r.confidence, r.created_at, a.artifact_type, a.submission_id,
+       coalesce((SELECT d.level FROM decisions d WHERE d.review_id = r.id AND d.action = 'override'
+                 ORDER BY d.id DESC LIMIT 1), r.level) AS level,
        s.role, p.email AS person, p.team, {_STATUS} AS status,
        coalesce((SELECT max(f.severity) FROM flags f WHERE f.review_id = r.id), 0) AS severity
 FROM reviews r
@@ -32,7 +37,14 @@ LEFT JOIN people p ON p.id = s.person_id
 WHERE r.id = (SELECT max(r2.id) FROM reviews r2 WHERE r2.artifact_id = r.artifact_id)"""
 
 
+# The queue's tabs: the statuses each shows.
+TABS = {"awaiting": ("needs_review", "auto_ok", "evidence_requested"), "decided": ("confirmed", "overridden"),
+        "released": ("released",)}
+
+
 class QueueFilters(BaseModel):
+    tab: Literal["awaiting", "decided", "released"] = "awaiting"
+    person: str | None = Field(default=None, max_length=254, description="part of the person's email")
     flag: str | None = None
     role: str | None = None
     team: str | None = None
@@ -67,31 +79,43 @@ def _page(store: Store, sql: str, args: list, order: str, page: int, size: int, 
     return Page(rows=rows, page=page, pages=pages, total=total)
 
 
-def open_reviews(store: Store, filters: QueueFilters, open_count: int, page: int = 1,
-                 size: int = PAGE_SIZE) -> Page:
-    """Reviews awaiting a human, flagged first by their most severe flag, then oldest first.
-    `open_count` (from queue_counts) is the total when no filter is set, saving a scan."""
-    where, args = ["q.status != 'released'"], []
+def queue_reviews(store: Store, filters: QueueFilters, tab_count: int, page: int = 1,
+                  size: int = PAGE_SIZE) -> Page:
+    """One tab of the queue (awaiting a coach, decided, released), flagged first by their most
+    severe flag, then oldest first. `tab_count` (from queue_counts) is the total when no other
+    filter is set, saving a scan."""
+    statuses = TABS[filters.tab]
+    where, args = [f"q.status IN ({', '.join('?' * len(statuses))})"], list(statuses)
+    filtered = False
+    if filters.person:
+        where.append("q.person LIKE ? ESCAPE '\\'")
+        args.append("%" + filters.person.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        filtered = True
     if filters.flag:
         where.append("EXISTS (SELECT 1 FROM flags f WHERE f.review_id = q.id AND f.kind = ?)")
         args.append(filters.flag)
+        filtered = True
     for column in ("role", "team", "level"):
         if getattr(filters, column) is not None:
             where.append(f"q.{column} = ?")
             args.append(getattr(filters, column))
+            filtered = True
     sql = f"WITH q AS ({_LATEST}) SELECT * FROM q WHERE {' AND '.join(where)}"
     listing = _page(store, sql, args, "q.severity DESC, q.created_at, q.id", page, size,
-                    total=None if args else open_count)
+                    total=None if filtered else tab_count)
     flags = _flags_of(store, [r["id"] for r in listing.rows])
     return listing.model_copy(update={"rows": [{**r, "flags": flags[r["id"]]} for r in listing.rows]})
 
 
 def queue_counts(store: Store) -> dict[str, int]:
-    """How many reviews await a coach, and how many of them are flagged (one scan)."""
-    open_count, flagged = store.conn.execute(
-        f"WITH q AS ({_LATEST}) SELECT count(*), coalesce(sum(q.severity > 0), 0) FROM q "
-        "WHERE q.status != 'released'").fetchone()
-    return {"open": open_count, "flagged": flagged}
+    """How many reviews each tab holds, and how many awaiting ones are flagged (one scan)."""
+    awaiting = ", ".join(f"'{status}'" for status in TABS["awaiting"])
+    sums = ", ".join(f"coalesce(sum(q.status IN ({', '.join(repr(s) for s in statuses)})), 0)"
+                     for statuses in TABS.values())
+    *per_tab, flagged = store.conn.execute(
+        f"WITH q AS ({_LATEST}) SELECT {sums}, coalesce(sum(q.severity > 0 AND q.status IN ({awaiting})), 0) "
+        "FROM q").fetchone()
+    return {**dict(zip(TABS, per_tab)), "flagged": flagged}
 
 
 def person_artifacts(store: Store, email: str, page: int = 1, size: int = PAGE_SIZE) -> Page:

@@ -302,3 +302,38 @@ def test_flags_and_indicators_read_as_words(site, settings):
     met = [i for d in crew["dimensions"] for i in d["met"]]
     assert met and all(f'<span title="{i}">' in coach.get(f"/reviews/{crew['id']}").text for i in met[:1])
     assert f">{met[0]}</span>" not in coach.get(f"/reviews/{crew['id']}").text  # the label, not the key
+
+
+def test_the_queue_has_tabs_a_person_search_and_the_role_target(site, settings):
+    from reviewer.pipeline import assess, load_context
+    from reviewer.service import decide, store_review, store_submission
+    from tests.test_security import signed_in
+
+    ctx = load_context(settings)
+    store = Store(settings.db)
+    a = assess(CREW, None, "analyst", ctx)
+    ids = []
+    with store.transaction():
+        for n, person in enumerate(["dee_x@example.com", "eve@example.com", "fay@example.com", "dee@other.org"]):
+            _, [artifact_id] = store_submission(store, [a.artifact], person=person, role="analyst", team=None,
+                                                note=None, channel="test", actor="t")
+            ids.append(store_review(store, ctx, artifact_id, a, 4, "t"))
+    decide(store, ctx, ids[1], actor="cy@example.com", action="override", level=a.judgement.level % 6 + 1, reason="r")
+    decide(store, ctx, ids[2], actor="cy@example.com", action="release")
+    coach = signed_in(site, "cy@example.com", "cy-password-333")
+
+    def shown(url: str) -> list[str]:
+        return [p for p in ("dee_x@", "eve@", "fay@", "dee@other") if p in coach.get(url).text]
+
+    assert shown("/queue") == ["dee_x@", "dee@other"]
+    assert shown("/queue?tab=decided") == ["eve@"] and shown("/queue?tab=released") == ["fay@"]
+    page = coach.get("/queue").text
+    assert "Awaiting a coach (2)" in page and "Decided (1)" in page and "Released (1)" in page
+    assert shown("/queue?person=dee") == ["dee_x@", "dee@other"]
+    assert shown("/queue?person=dee_") == ["dee_x@"]  # "_" is a character, not a wildcard
+    assert shown("/queue?person=%25") == []
+    decided = coach.get("/queue?tab=decided").text
+    level = a.judgement.level % 6 + 1
+    assert f"<td>{level} <small" in decided and f"(judge {a.judgement.level})" in decided
+    target = ctx.roles.get("analyst").target
+    assert f"<td>{target}</td>" in decided and ("on target" if level == target else f"{level - target:+d}") in decided

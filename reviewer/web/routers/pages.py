@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile  # what request.form() gives (FastAPI's is a subclass)
 
 from reviewer.intake import ARTIFACT_TYPES, IntakeError
 from reviewer.jobs import enqueue
-from reviewer.listings import QueueFilters, open_reviews, person_artifacts, queue_counts
+from reviewer.listings import TABS, QueueFilters, person_artifacts, queue_counts, queue_reviews
 from reviewer.rubric import RubricError
 from reviewer.service import (
     Item,
@@ -112,16 +112,23 @@ def flag_titles(ctx) -> dict[str, str]:
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], store=Depends(get_store),
-          ctx=Depends(get_context), flag: str | None = None, role: str | None = None, team: str | None = None,
-          level: str | None = None, page: int = 1):
-    """Reviews awaiting a human: flagged first, by flag severity, then oldest first; a page at a time."""
-    filters = QueueFilters(flag=flag or None, role=role or None, team=team or None,
+          ctx=Depends(get_context), tab: str = "awaiting", person: Annotated[str, Query(max_length=254)] = "",
+          flag: str | None = None, role: str | None = None, team: str | None = None, level: str | None = None,
+          page: int = 1):
+    """One tab of the queue (awaiting a coach, decided, released): flagged first, by flag
+    severity, then oldest first; a page at a time, with each person's role target and gap."""
+    filters = QueueFilters(tab=tab if tab in TABS else "awaiting", person=person.strip() or None, flag=flag or None,
+                           role=role or None, team=team or None,
                            level=int(level) if level and level.isdigit() else None)
     counts = queue_counts(store)
-    listing = open_reviews(store, filters, counts["open"], page)
-    return render(request, "queue.html", user=coach, listing=listing, counts=counts, kinds=sorted(ctx.policy.rules),
-                  titles=flag_titles(ctx),
-                  roles=ctx.roles.roles, filters=filters, query=filters.model_dump(exclude_none=True))
+    listing = queue_reviews(store, filters, counts[filters.tab], page)
+    targets = {key: r.target for key, r in ctx.roles.roles.items()}
+    rows = [{**r, "target": targets.get(r["role"]),
+             "gap": targets[r["role"]] - r["level"] if r["role"] in targets else None} for r in listing.rows]
+    query = filters.model_dump(exclude_none=True, exclude={"tab"})
+    return render(request, "queue.html", user=coach, listing=listing, rows=rows, counts=counts,
+                  kinds=sorted(ctx.policy.rules), titles=flag_titles(ctx), roles=ctx.roles.roles, filters=filters,
+                  tabs=TABS, query={"tab": filters.tab, **query})
 
 
 @router.get("/reviews/{review_id:int}", response_class=HTMLResponse)
