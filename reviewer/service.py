@@ -268,21 +268,23 @@ def decide(store: Store, ctx: Context, review_id: int, *, actor: str, action: st
     own = store.review_row(review_id)["person"] == actor
     if own and not admin:
         raise OwnWork("this is a review of your own work: another coach decides on it")
-    if own and not (reason or "").strip():
+    if own and not reason:
         raise ValueError("deciding on your own work needs a reason, recorded in the audit log")
     if action == "override":
         if level is None or not 1 <= level <= 6:
             raise ValueError("an override needs a level from 1 to 6")
-        if not (reason or "").strip():
+        if not reason:
             raise ValueError("an override needs a reason")
-    if action in ("edit_feedback", "request_evidence") and not (summary or reason or "").strip():
-        raise ValueError("write the feedback text" if action == "edit_feedback" else "say what evidence is needed")
-    feedback = review.feedback.model_copy(update={"summary": summary.strip()}).model_dump() \
+    if action == "edit_feedback" and not summary:
+        raise ValueError("write the feedback text")
+    if action == "request_evidence" and not (summary or reason):
+        raise ValueError("say what evidence is needed")
+    feedback = review.feedback.model_copy(update={"summary": summary}).model_dump() \
         if action == "edit_feedback" else None
     with store.transaction():
         decision_id = store.add_decision(review_id, actor=actor, action=action,
-                                         level=level if action == "override" else None,
-                                         reason=(reason or "").strip() or None, feedback=feedback)
+                                         level=level if action == "override" else None, reason=reason,
+                                         feedback=feedback)
         store.audit(actor, action, "review", review_id, decision=decision_id, level=level, reason=reason,
                     own_work=own)
     return decision_id

@@ -357,3 +357,19 @@ def test_concurrent_sign_ins_each_get_a_session_and_a_password_reset_ends_them_a
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(lambda c: c.get("/queue").status_code, clients)) == {303}
     assert signed_in(server.url, "cy@example.com", new_password).get("/queue").status_code == 200
+
+
+@pytest.mark.parametrize("form, words", [
+    ({"action": "edit_feedback", "reason": "a reason but no feedback"}, "write the feedback text"),
+    ({"action": "edit_feedback", "summary": "   "}, "write the feedback text"),
+    ({"action": "request_evidence"}, "say what evidence is needed"),
+    ({"action": "override", "level": "3", "reason": " "}, "an override needs a reason"),
+    ({"action": "override", "level": "9", "reason": "why"}, "a level from 1 to 6"),
+    ({"action": "shrug"}, "unknown action"),
+])
+def test_a_decision_missing_its_text_is_refused_with_a_message(server, form, words):
+    cy = signed_in(server.url, "cy@example.com", "cy-password-333")
+    review = cy.post("/api/reviews", json={"text": ARTIFACT, "person": "ana@example.com"}, headers={"Origin": server.url})
+    r = cy.post(f"/reviews/{review.json()['id']}/decide", data={"csrf": form_csrf(cy, "/my"), **form})
+    assert r.status_code == 422 and words in r.text and "Traceback" not in r.text
+    assert cy.get(f"/api/reviews/{review.json()['id']}").json()["status"] == review.json()["status"]  # nothing stored
