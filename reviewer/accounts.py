@@ -14,11 +14,12 @@ import secrets
 
 from pwdlib import PasswordHash
 
+from reviewer import schemas
 from reviewer.store import TOKEN_DAYS, Store
 
 ROLES = ("employee", "coach", "admin")
 MIN_PASSWORD = 10
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+EMAIL = re.compile(schemas.EMAIL)
 SESSION_HOURS = 12
 MAX_TOKEN_DAYS = 366
 _hasher = PasswordHash.recommended()
@@ -128,11 +129,12 @@ def set_disabled(store: Store, email: str, disabled: bool, actor: str) -> dict:
 
 # ---------------------------------------------------------------- sessions
 
-def start_session(store: Store, user: dict) -> tuple[str, str]:
-    """A new session for a signed-in user: (cookie key, CSRF token). Only the key's hash is kept."""
-    key, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    store.add_session(user["id"], hash_token(key), csrf, SESSION_HOURS * 3600)
-    return key, csrf
+def start_session(store: Store, user: dict) -> str:
+    """A new session for a signed-in user, with its own CSRF token; returns the cookie key (only
+    its hash is kept)."""
+    key = secrets.token_urlsafe(32)
+    store.add_session(user["id"], hash_token(key), secrets.token_urlsafe(24), SESSION_HOURS * 3600)
+    return key
 
 
 def session_user(store: Store, key: str) -> dict | None:

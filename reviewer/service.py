@@ -170,10 +170,19 @@ def status_of(row: dict) -> str:
     return status
 
 
-def get_review(store: Store, ctx: Context, review_id: int) -> Review:
+def review_row(store: Store, review_id: int) -> dict:
     row = store.review_row(review_id)
     if row is None:
         raise NotFound(f"no review {review_id}")
+    return row
+
+
+def get_review(store: Store, ctx: Context, review_id: int) -> Review:
+    return review_of(review_row(store, review_id), ctx)
+
+
+def review_of(row: dict, ctx: Context) -> Review:
+    """A stored review row (store.review_row) as the API and the CLI show it."""
     return Review(
         id=row["id"], artifact_id=row["artifact_id"], person=row["person"], role=row["role"],
         status=status_of(row), artifact_type=row["artifact_type"], type_detected=row["type_detected"],
@@ -261,11 +270,12 @@ def decide(store: Store, ctx: Context, review_id: int, *, actor: str, action: st
            reason: str | None = None, summary: str | None = None, admin: bool = False) -> int:
     """A coach's decision: a new record (never an overwrite) and an audit entry. Nobody decides on
     their own work, except an admin who records why."""
-    review = get_review(store, ctx, review_id)
+    row = review_row(store, review_id)
+    review = review_of(row, ctx)
     if action not in DECISIONS:
         raise ValueError(f"unknown action {action!r}")
     reason, summary = (_free_text(t, MAX_REASON, what) for t, what in ((reason, "reason"), (summary, "feedback")))
-    own = store.review_row(review_id)["person"] == actor
+    own = row["person"] == actor
     if own and not admin:
         raise OwnWork("this is a review of your own work: another coach decides on it")
     if own and not reason:
@@ -294,8 +304,8 @@ def final_view(store: Store, ctx: Context, review_id: int) -> Review:
     """The review as everyone sees it once a coach has decided: the coach's level, feedback
     rebuilt for that level (its gaps and next steps against the role target) with the coach's
     edited summary, and the automated level kept beside it."""
-    review = get_review(store, ctx, review_id)
-    row = store.review_row(review_id)
+    row = review_row(store, review_id)
+    review = review_of(row, ctx)
     level, summary = review.level, None
     for d in row["decisions"]:
         if d["action"] == "override":
@@ -330,7 +340,7 @@ def is_released(status: str, ctx: Context) -> bool:
 def visible_to_employee(store: Store, ctx: Context, review_id: int, email: str) -> Review:
     """The employee's own review once released (or auto-released); NotFound for anything else,
     so other people's reviews and unreleased ones look alike."""
-    review = get_review(store, ctx, review_id)
+    review = final_view(store, ctx, review_id)
     if review.person != email or not is_released(review.status, ctx):
         raise NotFound(f"no review {review_id}")
-    return final_view(store, ctx, review_id)
+    return review

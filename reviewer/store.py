@@ -1,8 +1,10 @@
 """The SQLite store (sqlite-utils): append-only records of people, submissions, artifacts,
 reviews, judge samples, flags, coach decisions and an audit log.
 
-Nothing is updated in place: a rescore is a new review linked to the one it supersedes, a
+No record is updated in place: a rescore is a new review linked to the one it supersedes, a
 coach's call is a new decision, and a review's status is derived from its latest decision.
+Only operational state is (the job queue, sessions, a token's revocation, a user's password
+hash and disabled mark, sign-in failures), and the audit log says who changed it.
 
 Several processes share the file (the server and its workers). Every write runs in a
 transaction that takes the write lock first (`BEGIN IMMEDIATE`), waiting at most
@@ -272,12 +274,18 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    # ---------------------------------------------------------------- writes (inserts only)
+    # ---------------------------------------------------------------- writes
     def _insert(self, table: str, row: dict) -> int:
         """One row by plain SQL (sqlite-utils' insert introspects the table on every call)."""
         sql = f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
         with self.transaction():
             return self.conn.execute(sql, list(row.values())).lastrowid
+
+    def _change(self, sql: str, args: list) -> int:
+        """One UPDATE or DELETE of operational state (sessions, tokens, accounts, sign-in failures),
+        in its own transaction or the caller's; the number of rows changed."""
+        with self.transaction():
+            return self.conn.execute(sql, args).rowcount
 
     def audit(self, actor: str, action: str, entity: str, entity_id: int | None, **detail) -> int:
         return self._insert("audit_log", {"at": now(), "actor": actor, "action": action, "entity": entity,
@@ -344,17 +352,14 @@ class Store:
                                            "created_at": now(), "expires_at": _later(days * 86400)})
 
     def revoke_api_token(self, token_id: int) -> bool:
-        with self.transaction():
-            return self.conn.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                                     [now(), token_id]).rowcount == 1
+        return self._change("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                            [now(), token_id]) == 1
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
-        with self.transaction():
-            self.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+        self._change("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
 
     def set_disabled(self, user_id: int, disabled: bool) -> None:
-        with self.transaction():
-            self.conn.execute("UPDATE users SET disabled_at = ? WHERE id = ?", [now() if disabled else None, user_id])
+        self._change("UPDATE users SET disabled_at = ? WHERE id = ?", [now() if disabled else None, user_id])
 
     def add_session(self, user_id: int, key_hash: str, csrf: str, seconds: float) -> int:
         return self._insert("sessions", {"key_hash": key_hash, "user_id": user_id, "csrf": csrf,
@@ -363,16 +368,14 @@ class Store:
     def end_sessions(self, why: str, *, user_id: int | None = None, key_hash: str | None = None) -> int:
         """End one session (by key) or all of a user's; returns how many were still open."""
         column, value = ("user_id", user_id) if key_hash is None else ("key_hash", key_hash)
-        with self.transaction():
-            return self.conn.execute(f"UPDATE sessions SET ended_at = ?, ended_why = ? "
-                                     f"WHERE {column} = ? AND ended_at IS NULL", [now(), why, value]).rowcount
+        return self._change(f"UPDATE sessions SET ended_at = ?, ended_why = ? WHERE {column} = ? AND ended_at IS NULL",
+                            [now(), why, value])
 
     def add_login_failure(self, scope: str, at: float) -> None:
         self._insert("login_failures", {"scope": scope, "at": at})
 
     def clear_login_failures(self, scope: str) -> None:
-        with self.transaction():
-            self.conn.execute("DELETE FROM login_failures WHERE scope = ?", [scope])
+        self._change("DELETE FROM login_failures WHERE scope = ?", [scope])
 
     def remember_key(self, actor: str, key: str, request_sha256: str, *, submission_id: int,
                      review_ids: list[int] | None = None) -> int:

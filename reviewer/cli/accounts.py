@@ -55,28 +55,26 @@ def user_passwd(
                + "; their sessions have ended")
 
 
-@app.command("disable")
-def user_disable(email: str, db: common.DbOpt = None) -> None:
-    """Disable a user: their sessions end at once and their API tokens stop working."""
+def _set_disabled(email: str, disabled: bool, db) -> None:
     from reviewer.accounts import AccountError, set_disabled
 
     try:
-        set_disabled(_store(db), email, True, actor="cli")
+        set_disabled(_store(db), email, disabled, actor="cli")
     except AccountError as e:
         common.fail(str(e))
-    typer.echo(f"disabled {email.strip().lower()}")
+    typer.echo(f"{'disabled' if disabled else 'enabled'} {email.strip().lower()}")
+
+
+@app.command("disable")
+def user_disable(email: str, db: common.DbOpt = None) -> None:
+    """Disable a user: their sessions end at once and their API tokens stop working."""
+    _set_disabled(email, True, db)
 
 
 @app.command("enable")
 def user_enable(email: str, db: common.DbOpt = None) -> None:
     """Enable a disabled user again (their old tokens work again until they expire)."""
-    from reviewer.accounts import AccountError, set_disabled
-
-    try:
-        set_disabled(_store(db), email, False, actor="cli")
-    except AccountError as e:
-        common.fail(str(e))
-    typer.echo(f"enabled {email.strip().lower()}")
+    _set_disabled(email, False, db)
 
 
 @app.command("token")

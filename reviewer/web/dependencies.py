@@ -4,7 +4,8 @@ the caller (trusted proxy header, browser session or API token)."""
 from __future__ import annotations
 
 import queue
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
@@ -24,20 +25,27 @@ async def get_context(request: Request) -> Context:
     return request.app.state.context
 
 
-async def get_store(request: Request) -> AsyncIterator[Store]:
-    """A connection of its own for this request (requests run concurrently on the thread pool),
-    taken from the app's idle ones and given back after."""
-    idle = request.app.state.stores
+@contextmanager
+def borrowed_store(app) -> Iterator[Store]:
+    """One of the app's idle connections (or a new one), given back after; a transaction left
+    open is rolled back first."""
+    idle = app.state.stores
     try:
         store = idle.get_nowait()
     except queue.Empty:
-        store = Store.open(request.app.state.context.settings)
+        store = Store.open(app.state.context.settings)
     try:
         yield store
     finally:
         if store.conn.in_transaction:
             store.conn.execute("ROLLBACK")
         idle.put(store)
+
+
+async def get_store(request: Request) -> AsyncIterator[Store]:
+    """A connection of its own for this request (requests run concurrently on the thread pool)."""
+    with borrowed_store(request.app) as store:
+        yield store
 
 
 # Row ids are SQLite integers (routes match digits only, {id:int}): one out of their range names

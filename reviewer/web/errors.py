@@ -13,7 +13,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from reviewer.intake import IntakeError
 from reviewer.rubric import RubricError
 from reviewer.service import IdempotencyConflict, NotFound
-from reviewer.store import Store, StoreBusy
+from reviewer.store import StoreBusy
+from reviewer.web.dependencies import borrowed_store
+from reviewer.web.render import render
+from reviewer.web.sessions import session_of
 
 log = logging.getLogger("reviewer")
 RETRY_AFTER = 2  # seconds a client is asked to wait after a 503
@@ -42,8 +45,6 @@ def answer(request: Request, status: int, detail: str, headers: dict | None = No
     """The refusal as JSON for API clients, as a page with navigation for people."""
     if request.url.path.startswith(("/api/", "/openapi.json", "/healthz")):
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
-    from reviewer.web.render import render
-
     response = render(request, "error.html", status_code=status, title=TITLES.get(status, "Something went wrong"),
                       detail=detail, user=_signed_in(request))
     response.headers.update(headers or {})
@@ -54,13 +55,8 @@ def _signed_in(request: Request) -> dict | None:
     """The session's user for the page's navigation (looked up here when no route did)."""
     if hasattr(request.state, "session_user"):
         return request.state.session_user
-    from reviewer.web.sessions import session_of
-
-    store = Store.open(request.app.state.context.settings)
-    try:
+    with borrowed_store(request.app) as store:
         return session_of(request, store)
-    finally:
-        store.close()
 
 
 def install(app: FastAPI) -> None:

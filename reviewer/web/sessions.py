@@ -45,8 +45,12 @@ def csrf_token(request: Request) -> str:
     return hmac.new(secret, visitor.encode(), hashlib.sha256).hexdigest()
 
 
+def _is_csrf_token(request: Request, token: str) -> bool:
+    return bool(token) and secrets.compare_digest(token.encode(), csrf_token(request).encode())
+
+
 def check_csrf(request: Request, token: str) -> None:
-    if not token or not secrets.compare_digest(token.encode(), csrf_token(request).encode()):
+    if not _is_csrf_token(request, token):
         raise HTTPException(status_code=403, detail="the form expired or did not come from this site; reload and retry")
 
 
@@ -58,10 +62,8 @@ def same_origin(request: Request) -> bool:
 def check_api_csrf(request: Request) -> None:
     """A state-changing API call authenticated by the browser (not by a token) must carry the
     session's CSRF token in X-CSRF-Token or come from this site's own Origin."""
-    if request.method in SAFE_METHODS or same_origin(request):
-        return
     token = request.headers.get("x-csrf-token", "")
-    if token and secrets.compare_digest(token.encode(), csrf_token(request).encode()):
+    if request.method in SAFE_METHODS or same_origin(request) or _is_csrf_token(request, token):
         return
     raise HTTPException(status_code=403, detail="a browser-session call that changes data needs the X-CSRF-Token "
                                                 "header or a same-origin Origin; scripts should use an API token")

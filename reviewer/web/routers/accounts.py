@@ -53,7 +53,7 @@ def login(request: Request, email: Annotated[str, Form(max_length=254)], passwor
         store.audit(email, "login_failed", "user", None, address=address)
         return render(request, "login.html", status_code=401, error="Wrong email or password.", email=email)
     throttle.record_success(store, email)
-    key, _ = start_session(store, user)  # a new key at every sign-in: no fixation
+    key = start_session(store, user)  # a new key at every sign-in: no fixation
     store.audit(user["email"], "login", "user", user["id"], address=address)
     return signed_in_response(request, RedirectResponse("/my", status_code=303), key)
 
@@ -92,9 +92,7 @@ def change_password(request: Request, user: Annotated[dict, Depends(current_user
 
 def _users_page(request: Request, admin: dict, store, status_code: int = 200, **values) -> HTMLResponse:
     users = store.query("SELECT email, role, team, created_at, disabled_at FROM users ORDER BY email")
-    response = render(request, "users.html", status_code=status_code, user=admin, users=users, roles=ROLES, **values)
-    response.headers["Cache-Control"] = "no-store"  # it may show a new password
-    return response
+    return render(request, "users.html", status_code=status_code, user=admin, users=users, roles=ROLES, **values)
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
