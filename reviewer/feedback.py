@@ -99,3 +99,50 @@ def summary_facts(fb: Feedback) -> dict:
     return {"level": fb.level, "level_name": fb.level_name, "role": fb.role, "target": fb.target,
             "gap_to_target": fb.gap, "strengths": [s.text for s in fb.strengths],
             "gaps": [g.text for g in fb.gaps], "template_summary": fb.summary}
+
+
+MAX_EDITED_ITEMS = 10  # strengths, gaps or next steps a coach may list
+COACH = "coach"  # the indicator of a strength or gap a coach wrote
+
+
+class FeedbackText(BaseModel):
+    """Feedback as a coach edits it: the summary, then one item per line (a strength's quote
+    after ` | `)."""
+
+    summary: str
+    strengths: str = ""
+    gaps: str = ""
+    next_steps: str = ""
+
+    @staticmethod
+    def of(fb: Feedback) -> "FeedbackText":
+        """The text a coach starts from."""
+        return FeedbackText(summary=fb.summary,
+                            strengths="\n".join(f"{s.text} | {s.quote}" if s.quote else s.text for s in fb.strengths),
+                            gaps="\n".join(g.text for g in fb.gaps), next_steps="\n".join(fb.next_steps))
+
+
+def _lines(text: str, what: str) -> list[str]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_EDITED_ITEMS:
+        raise ValueError(f"list at most {MAX_EDITED_ITEMS} {what}, one per line")
+    return lines
+
+
+def edited_feedback(current: Feedback, edit: FeedbackText) -> Feedback:
+    """The feedback with a coach's text: an item whose text matches one already there keeps
+    its indicator (and a gap its level and dimension); a new one is the coach's own."""
+    strengths = {s.text: s for s in current.strengths}
+    gaps = {g.text: g for g in current.gaps}
+    new_strengths = []
+    for line in _lines(edit.strengths, "strengths"):
+        text, _, quote = (part.strip() for part in line.partition(" | "))
+        known = strengths.get(text)
+        new_strengths.append(Strength(indicator=known.indicator if known else COACH, text=text, quote=quote))
+    return current.model_copy(update={
+        "summary": edit.summary.strip(),
+        "strengths": new_strengths,
+        "gaps": [gaps.get(text) or Gap(indicator=COACH, dimension=None, level=None, text=text)
+                 for text in _lines(edit.gaps, "gaps")],
+        "next_steps": _lines(edit.next_steps, "next steps"),
+    })

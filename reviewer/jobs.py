@@ -19,7 +19,7 @@ import time
 
 from pydantic import BaseModel
 
-from reviewer.pipeline import Context, prepare
+from reviewer.pipeline import Context, PreparedArtifact, prepare
 from reviewer.schemas import ArtifactState, SubmissionStatus
 from reviewer.service import Item, NotFound, idempotent_replay, store_submission
 from reviewer.store import Store, now
@@ -56,16 +56,23 @@ def enqueue(store: Store, ctx: Context, items: list[Item], *, person: str | None
     with store.transaction():
         if idempotency and (earlier := idempotent_replay(store, actor, *idempotency)):
             return earlier["submission_id"], job_ids_of(store, earlier["submission_id"])
-        submission_id, artifact_ids = store_submission(store, prepared, person=person, role=role, team=team,
-                                                       note=note, channel=channel, actor=actor)
-        stamp, t = now(), time.time()
-        job_ids = [store.conn.execute(
-            """INSERT INTO jobs (artifact_id, role, actor, state, attempts, not_before, created_at, updated_at)
-               VALUES (?, ?, ?, 'queued', 0, ?, ?, ?)""", [artifact_id, role, actor, t, stamp, stamp]).lastrowid
-            for artifact_id in artifact_ids]
+        submission_id, job_ids = enqueue_prepared(store, prepared, person=person, role=role, team=team, note=note,
+                                                  channel=channel, actor=actor)
         if idempotency:
             store.remember_key(actor, *idempotency, submission_id=submission_id)
     return submission_id, job_ids
+
+
+def enqueue_prepared(store: Store, prepared: list[PreparedArtifact], *, person: str | None, role: str | None,
+                     team: str | None, note: str | None, channel: str, actor: str) -> tuple[int, list[int]]:
+    """The submission of checked artifacts with a queued job each (call inside a transaction)."""
+    submission_id, artifact_ids = store_submission(store, prepared, person=person, role=role, team=team,
+                                                   note=note, channel=channel, actor=actor)
+    stamp, t = now(), time.time()
+    return submission_id, [store.conn.execute(
+        """INSERT INTO jobs (artifact_id, role, actor, state, attempts, not_before, created_at, updated_at)
+           VALUES (?, ?, ?, 'queued', 0, ?, ?, ?)""", [artifact_id, role, actor, t, stamp, stamp]).lastrowid
+        for artifact_id in artifact_ids]
 
 
 def job_ids_of(store: Store, submission_id: int) -> list[int]:

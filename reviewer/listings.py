@@ -37,8 +37,13 @@ LEFT JOIN people p ON p.id = s.person_id
 WHERE r.id = (SELECT max(r2.id) FROM reviews r2 WHERE r2.artifact_id = r.artifact_id)"""
 
 
+# The queue's order: flagged first by their most severe flag, then oldest first.
+QUEUE_ORDER = "q.severity DESC, q.created_at, q.id"
+# Statuses a coach can act on now (evidence_requested waits for the employee).
+ACTIONABLE = ("needs_review", "auto_ok", "evidence_answered")
+
 # The queue's tabs: the statuses each shows.
-TABS = {"awaiting": ("needs_review", "auto_ok", "evidence_requested"), "decided": ("confirmed", "overridden"),
+TABS = {"awaiting": ("needs_review", "auto_ok", "evidence_requested", "evidence_answered"), "decided": ("confirmed", "overridden"),
         "released": ("released",)}
 
 
@@ -101,7 +106,7 @@ def queue_reviews(store: Store, filters: QueueFilters, tab_count: int, page: int
             args.append(getattr(filters, column))
             filtered = True
     sql = f"WITH q AS ({_LATEST}) SELECT * FROM q WHERE {' AND '.join(where)}"
-    listing = _page(store, sql, args, "q.severity DESC, q.created_at, q.id", page, size,
+    listing = _page(store, sql, args, QUEUE_ORDER, page, size,
                     total=None if filtered else tab_count)
     flags = _flags_of(store, [r["id"] for r in listing.rows])
     return listing.model_copy(update={"rows": [{**r, "flags": flags[r["id"]]} for r in listing.rows]})
@@ -133,3 +138,30 @@ def person_artifacts(store: Store, email: str, page: int = 1, size: int = PAGE_S
               WHERE p.email = ?"""
     return _page(store, sql, [email], "s.id DESC, a.id", page, size)
 
+
+
+def next_in_queue(store: Store, after: int) -> int | None:
+    """The review a coach can act on that follows `after` in the queue's order (wrapping round
+    to the start), other than `after` itself: "save and next" and the `n` key."""
+    keys = store.conn.execute("""SELECT coalesce((SELECT max(severity) FROM flags WHERE review_id = r.id), 0),
+                                        r.created_at FROM reviews r WHERE r.id = ?""", [after]).fetchone()
+    marks = ", ".join("?" * len(ACTIONABLE))
+    sql = f"WITH q AS ({_LATEST}) SELECT q.id FROM q WHERE q.status IN ({marks}) AND q.id != ?"
+    if keys is not None:
+        row = store.conn.execute(f"{sql} AND (-q.severity, q.created_at, q.id) > (?, ?, ?) ORDER BY {QUEUE_ORDER} LIMIT 1",
+                                 [*ACTIONABLE, after, -keys[0], keys[1], after]).fetchone()
+        if row:
+            return row[0]
+    row = store.conn.execute(f"{sql} ORDER BY {QUEUE_ORDER} LIMIT 1", [*ACTIONABLE, after]).fetchone()
+    return row[0] if row else None
+
+
+def person_history(store: Store, email: str, limit: int = 200) -> list[dict]:
+    """The newest review of each of a person's latest `limit` artifacts, oldest first: its level
+    (the coach's where one overrode), status, role and when it was released (None: not by a coach)."""
+    return store.query(f"""SELECT * FROM (
+        WITH q AS ({_LATEST})
+        SELECT q.id, q.created_at, q.level, q.status, q.role, q.artifact_type,
+               (SELECT max(d.created_at) FROM decisions d WHERE d.review_id = q.id AND d.action = 'release')
+                   AS released_at
+        FROM q WHERE q.person = ? ORDER BY q.artifact_id DESC LIMIT ?) ORDER BY created_at, id""", [email, limit])

@@ -70,9 +70,9 @@ class Strength(BaseModel):
 
 
 class Gap(BaseModel):
-    indicator: str
-    dimension: str
-    level: int
+    indicator: str = Field(description="the rubric indicator, or `coach` for a gap a coach wrote")
+    dimension: str | None
+    level: int | None
     text: str
 
 

@@ -8,7 +8,7 @@ import json
 from pydantic import BaseModel
 
 from reviewer.aggregate import ArtifactResult, portfolio
-from reviewer.feedback import feedback_for_level
+from reviewer.feedback import FeedbackText, edited_feedback, feedback_for_level
 from reviewer.flags import ReviewFacts, evaluate
 from reviewer.intake import IntakeError, parse_structured
 from reviewer.judges import rules
@@ -23,9 +23,11 @@ from reviewer.redact import redact
 from reviewer.schemas import Feedback, Flag, PortfolioEstimate, Review, RubricRef
 from reviewer.store import Store
 
-# The status a coach decision moves a review to; without a decision it is its initial status.
+# The status a decision moves a review to (a coach's, or the employee's answer to a request for
+# evidence); without one it is its initial status.
 STATUS_AFTER = {"confirm": "confirmed", "override": "overridden", "release": "released",
-                "request_evidence": "evidence_requested", "edit_feedback": None}
+                "request_evidence": "evidence_requested", "answer_evidence": "evidence_answered",
+                "edit_feedback": None}
 
 
 class NotFound(LookupError):
@@ -79,7 +81,7 @@ MAX_TEAM = 100
 MAX_REASON = 5000  # characters of a coach's reason or feedback text
 
 
-def _free_text(text: str | None, cap: int, what: str = "text") -> str | None:
+def free_text(text: str | None, cap: int, what: str = "text") -> str | None:
     """A free-text field as stored: redacted like an artifact, refused over its cap, None when blank."""
     if text is None or not text.strip():
         return None
@@ -92,7 +94,7 @@ def store_submission(store: Store, artifacts: list[PreparedArtifact], *, person:
                       team: str | None, note: str | None, channel: str, actor: str) -> tuple[int, list[int]]:
     """The submission row and its artifacts (call inside a transaction); the note and team are
     redacted and capped like any free text."""
-    note, team = _free_text(note, MAX_NOTE, "note"), _free_text(team, MAX_TEAM, "team name")
+    note, team = free_text(note, MAX_NOTE, "note"), free_text(team, MAX_TEAM, "team name")
     submission_id = store.add_submission(store.person_id(person, role, team), role, note, channel)
     store.audit(actor, "submit", "submission", submission_id, artifacts=len(artifacts), channel=channel)
     return submission_id, [store.add_artifact(submission_id, **a.model_dump()) for a in artifacts]
@@ -266,15 +268,25 @@ class OwnWork(Exception):
     """A coach deciding on a review of their own artifact."""
 
 
+def edited_view(row: dict, ctx: Context, edit: FeedbackText) -> Feedback:
+    """The feedback a coach's edit gives the employee (what a save stores and a preview shows):
+    each field redacted and capped like any free text, applied to the final view's feedback."""
+    fields = {name: free_text(getattr(edit, name), MAX_REASON, what) or "" for name, what in
+              (("summary", "feedback"), ("strengths", "strengths"), ("gaps", "gaps"), ("next_steps", "next steps"))}
+    if not fields["summary"]:
+        raise ValueError("write the feedback text")
+    return edited_feedback(final_of(row, ctx).feedback, FeedbackText(**fields))
+
+
 def decide(store: Store, ctx: Context, review_id: int, *, actor: str, action: str, level: int | None = None,
-           reason: str | None = None, summary: str | None = None, admin: bool = False) -> int:
+           reason: str | None = None, edit: FeedbackText | None = None, admin: bool = False) -> int:
     """A coach's decision: a new record (never an overwrite) and an audit entry. Nobody decides on
-    their own work, except an admin who records why."""
+    their own work, except an admin who records why. An edit of the feedback (`edit`) replaces
+    the feedback the employee sees, as final_view shows it now."""
     row = review_row(store, review_id)
-    review = review_of(row, ctx)
     if action not in DECISIONS:
         raise ValueError(f"unknown action {action!r}")
-    reason, summary = (_free_text(t, MAX_REASON, what) for t, what in ((reason, "reason"), (summary, "feedback")))
+    reason = free_text(reason, MAX_REASON, "reason")
     own = row["person"] == actor
     if own and not admin:
         raise OwnWork("this is a review of your own work: another coach decides on it")
@@ -285,12 +297,11 @@ def decide(store: Store, ctx: Context, review_id: int, *, actor: str, action: st
             raise ValueError("an override needs a level from 1 to 6")
         if not reason:
             raise ValueError("an override needs a reason")
-    if action == "edit_feedback" and not summary:
+    if action == "edit_feedback" and edit is None:
         raise ValueError("write the feedback text")
-    if action == "request_evidence" and not (summary or reason):
+    if action == "request_evidence" and not reason:
         raise ValueError("say what evidence is needed")
-    feedback = review.feedback.model_copy(update={"summary": summary}).model_dump() \
-        if action == "edit_feedback" else None
+    feedback = edited_view(row, ctx, edit).model_dump() if action == "edit_feedback" else None
     with store.transaction():
         decision_id = store.add_decision(review_id, actor=actor, action=action,
                                          level=level if action == "override" else None, reason=reason,
@@ -300,29 +311,54 @@ def decide(store: Store, ctx: Context, review_id: int, *, actor: str, action: st
     return decision_id
 
 
+MAX_BULK = 100  # reviews one bulk confirm-and-release may name
+
+
+def confirm_and_release(store: Store, ctx: Context, review_ids: list[int], *, actor: str) -> list[int]:
+    """Confirm and release, in one transaction, those of the reviews that are unflagged, not yet
+    decided (status auto_ok), their artifact's newest and not the actor's own work; returns them. Others are left alone,
+    so two coaches releasing the same reviews at once record each decision once."""
+    if len(review_ids) > MAX_BULK:
+        raise ValueError(f"select at most {MAX_BULK} reviews at a time")
+    done = []
+    with store.transaction():
+        for review_id in dict.fromkeys(review_ids):
+            row = store.review_row(review_id)
+            if row is None or status_of(row) != "auto_ok" or row["flags"] or row["person"] == actor \
+                    or store.newest_review_of(row["artifact_id"]) != review_id:
+                continue
+            for action in ("confirm", "release"):
+                decision_id = store.add_decision(review_id, actor=actor, action=action)
+                store.audit(actor, action, "review", review_id, decision=decision_id, bulk=True)
+            done.append(review_id)
+    return done
+
+
 def final_view(store: Store, ctx: Context, review_id: int) -> Review:
+    return final_of(review_row(store, review_id), ctx)
+
+
+def final_of(row: dict, ctx: Context) -> Review:
     """The review as everyone sees it once a coach has decided: the coach's level, feedback
-    rebuilt for that level (its gaps and next steps against the role target) with the coach's
-    edited summary, and the automated level kept beside it."""
-    row = review_row(store, review_id)
+    rebuilt for that level (its gaps and next steps against the role target), or the coach's
+    edited feedback when the edit came after the latest override (an edit made for an
+    earlier level no longer fits), and the automated level kept beside it."""
     review = review_of(row, ctx)
-    level, summary = review.level, None
+    level, edited = review.level, None
     for d in row["decisions"]:
         if d["action"] == "override":
-            level = d["level"]
+            level, edited = d["level"], None
         if d["action"] == "edit_feedback" and d["feedback"]:
-            summary = d["feedback"]["summary"]
-    if level == review.level and summary is None:
+            edited = Feedback(**d["feedback"])
+    if level == review.level and edited is None:
         return review
-    feedback = review.feedback
-    if level != review.level:
+    feedback = edited
+    if feedback is None:
         met = {i for dim in review.dimensions for i in dim.met}
         feedback = feedback_for_level(level, met, review.evidence, review.insufficient_evidence, ctx.rubric,
                                       review.role, ctx.roles.get(review.role))
-    if summary is not None:
-        feedback = feedback.model_copy(update={"summary": summary})
     return review.model_copy(update={"level": level, "level_name": ctx.rubric.level(level).name,
-                                     "feedback": feedback, "automated_level": review.level})
+                                     "feedback": feedback, "automated_level": review.level if level != review.level else None})
 
 
 def submission_owner(store: Store, submission_id: int) -> str | None:

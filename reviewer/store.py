@@ -139,8 +139,14 @@ def _v5(db: "sqlite_utils.Database") -> None:
     db.execute("UPDATE api_tokens SET expires_at = ?", [_later(TOKEN_DAYS * 86400)])
 
 
+def _v6(db: "sqlite_utils.Database") -> None:
+    """An employee's answer to a request for more evidence: a record on the review (like a coach's
+    decision) naming the artifact that answers it, which is scored as any other."""
+    db.execute("ALTER TABLE decisions ADD COLUMN artifact_id INTEGER REFERENCES artifacts(id)")
+
+
 # Each entry moves the schema one version up; append, never edit, so old files migrate.
-MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 BUSY_TIMEOUT = 5.0  # seconds a write waits for the lock before StoreBusy
 SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -336,11 +342,11 @@ class Store:
         return self._insert("judge_samples", {"review_id": review_id, "created_at": now(), **sample})
 
     def add_decision(self, review_id: int, *, actor: str, action: str, level: int | None = None,
-                     reason: str | None = None, feedback: dict | None = None) -> int:
+                     reason: str | None = None, feedback: dict | None = None, artifact_id: int | None = None) -> int:
         return self._insert("decisions", {"review_id": review_id, "actor": actor, "action": action,
                                           "level": level, "reason": reason,
                                           "feedback": None if feedback is None else json.dumps(feedback),
-                                          "created_at": now()})
+                                          "artifact_id": artifact_id, "created_at": now()})
 
     def add_user(self, email: str, password_hash: str, role: str, team: str | None = None) -> int:
         return self._insert("users", {"email": email, "password_hash": password_hash, "role": role, "team": team,
@@ -451,6 +457,9 @@ class Store:
         row["decisions"] = [{**d, "feedback": _loads(d["feedback"])} for d in
                             self.query("SELECT * FROM decisions WHERE review_id = ? ORDER BY id", [review_id])]
         return row
+
+    def newest_review_of(self, artifact_id: int) -> int | None:
+        return self.conn.execute("SELECT max(id) FROM reviews WHERE artifact_id = ?", [artifact_id]).fetchone()[0]
 
     def latest_reviews_for_person(self, email: str) -> list[dict]:
         """The newest review of each of the person's artifacts (rescores supersede older ones):

@@ -294,7 +294,7 @@ def test_flags_and_indicators_read_as_words(site, settings):
     review = coach.post("/api/reviews", json={"text": text, "person": "ana@example.com"}, headers={"Origin": site}).json()
     assert "prompt_injection" in {f["kind"] for f in review["flags"]}
     queue = coach.get("/queue").text
-    assert "Text aimed at the grader</span>" in queue and '<option value="prompt_injection" >Text aimed at the grader' \
+    assert "<strong>Text aimed at the grader</strong> <small>the artifact contains text that tries to steer" in queue and '<option value="prompt_injection" >Text aimed at the grader' \
         in queue.replace("  ", " ")
     page = coach.get(f"/reviews/{review['id']}").text
     assert "<strong>Text aimed at the grader</strong>" in page and "prompt_injection</strong>" not in page

@@ -39,7 +39,7 @@ def _print_review(review, console) -> None:
     if fb.gaps:
         console.print("[bold]Gaps[/bold]")
         for g in fb.gaps:
-            console.print(f"  - {g.text} (level {g.level} {g.dimension})", markup=False)
+            console.print(f"  - {g.text}" + (f" (level {g.level} {g.dimension})" if g.level else ""), markup=False)
     console.print("[bold]Next steps[/bold]")
     for step in fb.next_steps:
         console.print(f"  * {step}", markup=False)

@@ -21,7 +21,8 @@ from reviewer.store import Store
 from reviewer.supervisor import WorkerProcesses
 from reviewer.web import docs, errors
 from reviewer.web.dependencies import LoginRequired
-from reviewer.web.routers import accounts, api, pages
+from reviewer.web.routers import accounts, api, pages, reviews
+from reviewer.web.routers import queue as coach_queue
 
 # JSON may escape every character as a six-byte \u escape: six bytes per byte of artifact, plus the envelope.
 BODY_OVERHEAD = 64 * 1024
@@ -62,6 +63,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(accounts.router)
     app.include_router(pages.router)
+    app.include_router(coach_queue.router)
+    app.include_router(reviews.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if settings.docs:
         docs.install(app)

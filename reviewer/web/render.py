@@ -20,3 +20,8 @@ def render(request: Request, name: str, status_code: int = 200, **values) -> HTM
                                           status_code=status_code)
     remember_visitor(request, response)
     return response
+
+
+def flag_titles(ctx) -> dict[str, str]:
+    """What coaches read for each flag rule (rubrics/flags.yaml `title`)."""
+    return {kind: ctx.policy.title(kind) for kind in ctx.policy.rules}
