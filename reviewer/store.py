@@ -176,6 +176,10 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 class Store:
+    # When records (people, submissions, artifacts, reviews, samples, decisions, audit entries)
+    # are dated: now, except for `reviewer demo seed`, which spreads a demo over past weeks.
+    clock: Callable[[], str] = staticmethod(now)
+
     @classmethod
     def open(cls, settings) -> "Store":
         """The store the settings name (db, busy_timeout, db_sync)."""
@@ -294,7 +298,7 @@ class Store:
             return self.conn.execute(sql, args).rowcount
 
     def audit(self, actor: str, action: str, entity: str, entity_id: int | None, **detail) -> int:
-        return self._insert("audit_log", {"at": now(), "actor": actor, "action": action, "entity": entity,
+        return self._insert("audit_log", {"at": self.clock(), "actor": actor, "action": action, "entity": entity,
                                           "entity_id": entity_id, "detail": json.dumps(detail, sort_keys=True)})
 
     def person_id(self, email: str | None, role: str | None = None, team: str | None = None) -> int | None:
@@ -304,18 +308,18 @@ class Store:
         row = self.conn.execute("SELECT id FROM people WHERE email = ?", [email]).fetchone()
         if row:
             return row[0]
-        return self._insert("people", {"email": email, "role": role, "team": team, "created_at": now()})
+        return self._insert("people", {"email": email, "role": role, "team": team, "created_at": self.clock()})
 
     def add_submission(self, person_id: int | None, role: str | None, note: str | None, channel: str) -> int:
         return self._insert("submissions", {"person_id": person_id, "role": role, "note": note,
-                                            "channel": channel, "created_at": now()})
+                                            "channel": channel, "created_at": self.clock()})
 
     def add_artifact(self, submission_id: int, *, artifact_type: str, type_detected: bool, fmt: str,
                      text: str, sha256_original: str, size_bytes: int, redactions: dict[str, int]) -> int:
         return self._insert("artifacts", {
             "submission_id": submission_id, "artifact_type": artifact_type, "type_detected": int(type_detected),
             "fmt": fmt, "text": text, "sha256_original": sha256_original, "size_bytes": size_bytes,
-            "redactions": json.dumps(redactions, sort_keys=True), "created_at": now()})
+            "redactions": json.dumps(redactions, sort_keys=True), "created_at": self.clock()})
 
     def add_review(self, artifact_id: int, *, level: int, confidence: float, insufficient_evidence: bool,
                    initial_status: str, dimensions: list, evidence: list, feedback: dict, rationale: str,
@@ -331,7 +335,7 @@ class Store:
             "judge_config": json.dumps(judge_config, sort_keys=True),
             "prompt_hashes": json.dumps(prompt_hashes or {}, sort_keys=True),
             "models": json.dumps(models or []), "excerpt": None if excerpt is None else json.dumps(excerpt),
-            "created_at": now()})
+            "created_at": self.clock()})
         for f in flags:
             self._insert("flags", {"review_id": review_id, **f.model_dump()})
         return review_id
@@ -339,14 +343,14 @@ class Store:
     def add_judge_sample(self, review_id: int, **sample) -> int:
         if sample.get("parsed") is not None and not isinstance(sample["parsed"], str):
             sample["parsed"] = json.dumps(sample["parsed"])
-        return self._insert("judge_samples", {"review_id": review_id, "created_at": now(), **sample})
+        return self._insert("judge_samples", {"review_id": review_id, "created_at": self.clock(), **sample})
 
     def add_decision(self, review_id: int, *, actor: str, action: str, level: int | None = None,
                      reason: str | None = None, feedback: dict | None = None, artifact_id: int | None = None) -> int:
         return self._insert("decisions", {"review_id": review_id, "actor": actor, "action": action,
                                           "level": level, "reason": reason,
                                           "feedback": None if feedback is None else json.dumps(feedback),
-                                          "artifact_id": artifact_id, "created_at": now()})
+                                          "artifact_id": artifact_id, "created_at": self.clock()})
 
     def add_user(self, email: str, password_hash: str, role: str, team: str | None = None) -> int:
         return self._insert("users", {"email": email, "password_hash": password_hash, "role": role, "team": team,
