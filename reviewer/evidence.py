@@ -57,3 +57,10 @@ def answers(store: Store, review_id: int) -> list[dict]:
            LEFT JOIN jobs j ON j.artifact_id = a.id
            LEFT JOIN reviews r ON r.id = (SELECT max(id) FROM reviews WHERE artifact_id = a.id)
            WHERE d.review_id = ? AND d.action = 'answer_evidence' ORDER BY d.id""", [review_id])
+
+
+def answered_review(store: Store, artifact_id: int) -> int | None:
+    """The review whose request for evidence this artifact answers, if it answers one."""
+    row = store.conn.execute("SELECT review_id FROM decisions WHERE action = 'answer_evidence' AND artifact_id = ?",
+                             [artifact_id]).fetchone()
+    return row[0] if row else None

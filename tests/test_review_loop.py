@@ -211,6 +211,8 @@ def test_the_employee_answers_a_request_for_evidence_with_an_uploaded_file(site,
     assert "the run from last Tuesday" in coach.inner_text("#answers")
     coach.click("#answers summary")
     assert "Where does $12 come from?" in coach.inner_text("#answers pre")
+    coach.click("#answers a")
+    assert f"review #{review_id}" in coach.inner_text("#answers-to")  # the answer's own review links back
 
     # answered once: the form and a second answer are refused with a page, and others see nothing
     assert ana.goto(f"{site}/reviews/{review_id}/evidence").status == 409
@@ -267,3 +269,28 @@ def test_the_employee_sees_release_notices_and_their_levels_against_the_target(s
     sign_in(bo, site, "bo@example.com", "bo-password-22")
     bo.goto(site + "/my")
     assert bo.locator(".released-notice").count() == 0 and bo.locator("#history").count() == 0
+
+
+def test_coaches_deciding_on_one_review_at_once_store_every_decision(site, settings):
+    store = Store(settings.db)
+    create_user(store, "dan@example.com", "coach", "dan-password-4444")
+    [review_id] = seed(settings, ["ana@example.com"])
+    coaches = [signed_in(site, email, password) for email, password in
+               (("cy@example.com", "cy-password-333"), ("dan@example.com", "dan-password-4444"))]
+    tokens = [form_csrf(c, f"/reviews/{review_id}") for c in coaches]
+    forms = [{"action": "confirm", "then": "next"}, {"action": "override", "level": "2", "reason": "too generous"},
+             {"action": "edit_feedback", "summary": "Check the prices it finds.", "gaps": "No price check"},
+             {"action": "request_evidence", "reason": "one more transcript"}]
+    barrier, answers = threading.Barrier(8), []
+
+    def post(n: int) -> None:
+        barrier.wait()
+        answers.append(coaches[n % 2].post(f"/reviews/{review_id}/decide",
+                                           data={"csrf": tokens[n % 2], **forms[n // 2]}).status_code)
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert answers == [303] * 8
+    assert sorted(actions(settings, review_id)) == sorted(f["action"] for f in forms for _ in range(2))
+    assert len([e for e in store.audit_entries("review", review_id) if e["action"] != "score"]) == 8

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from reviewer.evidence import NotRequested, answer_evidence, answers, awaiting_answer
+from reviewer.evidence import NotRequested, answer_evidence, answered_review, answers, awaiting_answer
 from reviewer.feedback import FeedbackText
 from reviewer.intake import ARTIFACT_TYPES, IntakeError
 from reviewer.service import (
@@ -52,7 +52,8 @@ def coach_page(request: Request, user: dict, store, ctx, row: dict, status_code:
     return render(request, "review_coach.html", status_code=status_code, user=user, r=review, final=final,
                   lines=_lines(row, review), samples=samples, decisions=row["decisions"], rubric=ctx.rubric,
                   note=row["note"], titles=flag_titles(ctx), labels={i.id: i.label for i in ctx.rubric.indicators},
-                  target=ctx.roles.get(review.role), answers=answers(store, row["id"]), **values)
+                  target=ctx.roles.get(review.role), answers=answers(store, row["id"]),
+                  answers_to=answered_review(store, row["artifact_id"]), **values)
 
 
 @router.get("/reviews/{review_id:int}", response_class=HTMLResponse)
