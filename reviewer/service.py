@@ -314,10 +314,11 @@ def decide(store: Store, ctx: Context, review_id: int, *, actor: str, action: st
 MAX_BULK = 100  # reviews one bulk confirm-and-release may name
 
 
-def confirm_and_release(store: Store, ctx: Context, review_ids: list[int], *, actor: str) -> list[int]:
+def confirm_and_release(store: Store, review_ids: list[int], *, actor: str) -> list[int]:
     """Confirm and release, in one transaction, those of the reviews that are unflagged, not yet
-    decided (status auto_ok), their artifact's newest and not the actor's own work; returns them. Others are left alone,
-    so two coaches releasing the same reviews at once record each decision once."""
+    decided (status auto_ok), their artifact's newest and not the actor's own work; returns
+    them. Others are left alone, so two coaches releasing the same reviews at once record each
+    decision once."""
     if len(review_ids) > MAX_BULK:
         raise ValueError(f"select at most {MAX_BULK} reviews at a time")
     done = []
@@ -357,8 +358,8 @@ def final_of(row: dict, ctx: Context) -> Review:
         met = {i for dim in review.dimensions for i in dim.met}
         feedback = feedback_for_level(level, met, review.evidence, review.insufficient_evidence, ctx.rubric,
                                       review.role, ctx.roles.get(review.role))
-    return review.model_copy(update={"level": level, "level_name": ctx.rubric.level(level).name,
-                                     "feedback": feedback, "automated_level": review.level if level != review.level else None})
+    return review.model_copy(update={"level": level, "level_name": ctx.rubric.level(level).name, "feedback": feedback,
+                                     "automated_level": review.level if level != review.level else None})
 
 
 def submission_owner(store: Store, submission_id: int) -> str | None:

@@ -50,7 +50,7 @@ def next_review(coach: Annotated[dict, Depends(require_coach)], after: Annotated
 
 @router.post("/queue/release")
 async def release_selected(request: Request, coach: Annotated[dict, Depends(require_coach)],
-                           store=Depends(get_store), ctx=Depends(get_context)):
+                           store=Depends(get_store)):
     """Confirm and release the selected reviews that are unflagged and undecided (others are left
     alone); back to the queue with how many were released."""
     form = await request.form(max_fields=MAX_BULK + 10)
@@ -59,7 +59,7 @@ async def release_selected(request: Request, coach: Annotated[dict, Depends(requ
     if not ids:
         return RedirectResponse("/queue", status_code=303)
     try:  # the writes wait for the database lock off the event loop
-        done = await run_in_threadpool(confirm_and_release, store, ctx, ids, actor=coach["email"])
+        done = await run_in_threadpool(confirm_and_release, store, ids, actor=coach["email"])
     except ValueError as e:
         raise HTTPException(status_code=422, detail=str(e)) from None
     return RedirectResponse(f"/queue?released={len(done)}&selected={len(ids)}", status_code=303)
