@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile  # what request.form() gives (FastAPI's is a subclass)
 
+from reviewer.agreement import recent_alarm
 from reviewer.intake import ARTIFACT_TYPES, IntakeError
 from reviewer.jobs import enqueue
 from reviewer.listings import TABS, QueueFilters, person_artifacts, queue_counts, queue_reviews
@@ -128,7 +129,8 @@ def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], stor
     query = filters.model_dump(exclude_none=True, exclude={"tab"})
     return render(request, "queue.html", user=coach, listing=listing, rows=rows, counts=counts,
                   kinds=sorted(ctx.policy.rules), titles=flag_titles(ctx), roles=ctx.roles.roles, filters=filters,
-                  tabs=TABS, query={"tab": filters.tab, **query})
+                  tabs=TABS, query={"tab": filters.tab, **query},
+                  agreement_alarm=recent_alarm(store, ctx.policy.agreement))
 
 
 @router.get("/reviews/{review_id:int}", response_class=HTMLResponse)

@@ -1,0 +1,129 @@
+"""Coach agreement: how often automation and coaches settle on the same level.
+
+Every coach decision that settles a level (service.LEVEL_DECISIONS: confirm, override, release)
+is one comparison: the automated level of the review it was made on against the coach's level
+at that decision (the latest override's level up to it, else the automated level). A review
+confirmed and then released is two coach calls and counts twice. `decision_rows` is the one SQL
+query; `agreement` and `alarm` are pure functions over its rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+
+from reviewer.evaluation.metrics import (
+    adjacent_agreement,
+    exact_agreement,
+    mean_absolute_error,
+    quadratic_weighted_kappa,
+)
+from reviewer.flags import AgreementPolicy
+from reviewer.service import LEVEL_DECISIONS
+from reviewer.store import Store
+
+
+class Decision(BaseModel):
+    """One level-settling coach decision beside the review's automated level."""
+
+    decision_id: int
+    decided_at: str
+    actor: str
+    action: str
+    reason: str | None
+    review_id: int
+    automated_level: int
+    coach_level: int
+    rubric: str  # the rubric's version label, e.g. 1.0+8cc11da32d87
+    judge: str
+    artifact_type: str
+
+
+_ACTIONS = ", ".join(f"'{a}'" for a in sorted(LEVEL_DECISIONS))
+
+
+def decision_rows(store: Store, since: str | None = None, rubric_version: str | None = None) -> list[Decision]:
+    """The level-settling decisions made at or after `since` (an ISO date or time, UTC) on reviews
+    under `rubric_version` (a declared version such as 1.0, or a full label 1.0+<hash>), oldest first."""
+    where, args = [f"d.action IN ({_ACTIONS})"], []
+    if since:
+        where.append("d.created_at >= ?")
+        args.append(since)
+    if rubric_version:
+        where.append("(r.rubric_version = ? OR r.rubric_version || '+' || substr(r.rubric_hash, 1, 12) = ?)")
+        args += [rubric_version, rubric_version]
+    rows = store.query(f"""
+        SELECT d.id AS decision_id, d.created_at AS decided_at, d.actor, d.action, d.reason,
+               r.id AS review_id, r.level AS automated_level,
+               coalesce((SELECT o.level FROM decisions o WHERE o.review_id = d.review_id AND o.action = 'override'
+                         AND o.id <= d.id ORDER BY o.id DESC LIMIT 1), r.level) AS coach_level,
+               r.rubric_version || '+' || substr(r.rubric_hash, 1, 12) AS rubric, r.judge, a.artifact_type
+        FROM decisions d JOIN reviews r ON r.id = d.review_id JOIN artifacts a ON a.id = r.artifact_id
+        WHERE {' AND '.join(where)} ORDER BY d.id""", args)
+    return [Decision(**r) for r in rows]
+
+
+def figures(rows: Sequence[Decision]) -> dict:
+    """n, exact and adjacent agreement, QWK and mean absolute error (None figures when empty),
+    coaches' levels taken as the reference."""
+    coach, auto = [r.coach_level for r in rows], [r.automated_level for r in rows]
+    return {"n": len(rows), "exact": exact_agreement(coach, auto), "adjacent": adjacent_agreement(coach, auto),
+            "qwk": quadratic_weighted_kappa(coach, auto), "mae": mean_absolute_error(coach, auto)}
+
+
+def iso_week(at: str) -> str:
+    year, week, _ = datetime.fromisoformat(at).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _grouped(rows: Sequence[Decision], key: Callable[[Decision], str]) -> dict[str, dict]:
+    groups: dict[str, list[Decision]] = defaultdict(list)
+    for r in rows:
+        groups[key(r)].append(r)
+    return {name: figures(groups[name]) for name in sorted(groups)}
+
+
+def agreement(rows: Sequence[Decision]) -> dict:
+    """The figures overall, per rubric version, artifact type, judge and ISO week of the
+    decision (oldest first), and every override with its reason (newest first)."""
+    return {
+        "overall": figures(rows),
+        "by_rubric": _grouped(rows, lambda r: r.rubric),
+        "by_type": _grouped(rows, lambda r: r.artifact_type),
+        "by_judge": _grouped(rows, lambda r: r.judge),
+        "by_week": _grouped(rows, lambda r: iso_week(r.decided_at)),
+        "overrides": [{"decision_id": r.decision_id, "decided_at": r.decided_at, "actor": r.actor,
+                       "review_id": r.review_id, "automated_level": r.automated_level,
+                       "coach_level": r.coach_level, "reason": r.reason}
+                      for r in reversed(rows) if r.action == "override"],
+    }
+
+
+def window_start(policy: AgreementPolicy, now: datetime | None = None) -> str:
+    """The start of the policy's window, in the decisions' own time format (so strings compare)."""
+    return ((now or datetime.now(UTC)) - timedelta(days=policy.days)).isoformat(timespec="milliseconds")
+
+
+def alarm(rows: Sequence[Decision], policy: AgreementPolicy) -> str | None:
+    """Why agreement over the policy's window (`rows` are its decisions) is below the policy's
+    thresholds, in one sentence; None when it is not, or too few decisions exist to tell."""
+    f = figures(rows)
+    if f["n"] < policy.min_decisions:
+        return None
+    low = []
+    if f["exact"] < policy.min_exact:
+        low.append(f"exact agreement {f['exact']:.0%} (threshold {policy.min_exact:.0%})")
+    if f["qwk"] < policy.min_qwk:
+        low.append(f"QWK {f['qwk']:.2f} (threshold {policy.min_qwk:.2f})")
+    if not low:
+        return None
+    return (f"Automation agrees with coaches less than it should: {' and '.join(low)} over the "
+            f"{f['n']} decisions of the last {policy.days} days.")
+
+
+def recent_alarm(store: Store, policy: AgreementPolicy) -> str | None:
+    """The policy's warning over the decisions of its window, ending now (see `alarm`)."""
+    return alarm(decision_rows(store, window_start(policy)), policy)
