@@ -1,9 +1,11 @@
-"""Commands about coaches' decisions: how often automation agrees with them."""
+"""Commands about coaches' decisions: how often automation agrees with them, and their
+decisions exported as eval cases (ground truth from an organisation's own coaches)."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -86,5 +88,40 @@ def agreement(
         _print_agreement(report, warning)
 
 
+def export_cases(
+    folder: Annotated[Path, typer.Argument(help="Folder the case files go to (new, empty, or an earlier export "
+                                                "from the same database).")],
+    since: SinceOpt = None,
+    only: Annotated[Optional[str], typer.Option("--only", help="`overridden`: only reviews a coach overrode.")] = None,
+    db: common.DbOpt = None,
+) -> None:
+    """Write coaches' decisions as eval cases: the newest decided review of each artifact.
+
+    The coach's level is expected, the automated level recorded, for `reviewer eval --cases` and
+    `reviewer rubric fit --cases`.
+
+    Example: reviewer export-cases coach-cases --since 2026-01-01 --only overridden
+    """
+    from reviewer.evaluation.cases import CaseError
+    from reviewer.evaluation.export import decided_reviews, write_export
+    from reviewer.store import Store
+
+    if only not in (None, "overridden"):
+        common.fail(f"--only {only!r}: the one choice is `overridden`")
+    s = common.settings(db=db)
+    store = Store.open(s)
+    try:
+        rows = decided_reviews(store, _since(since), only_overridden=only == "overridden")
+    finally:
+        store.close()
+    try:
+        written = write_export(folder, rows, Path(s.db))
+    except CaseError as e:
+        common.fail(str(e))
+    overridden = sum(1 for r in rows if r["override_level"] is not None)
+    typer.echo(f"{len(written)} case(s) written to {folder} ({overridden} overridden by a coach)")
+
+
 def register(app: typer.Typer) -> None:
     app.command("agreement")(agreement)
+    app.command("export-cases")(export_cases)
