@@ -42,25 +42,28 @@ class Decision(BaseModel):
     artifact_type: str
 
 
-_ACTIONS = ", ".join(f"'{a}'" for a in sorted(LEVEL_DECISIONS))
+# SQL pieces the coaching queries share: the level-settling actions, and a review's rubric
+# version label as Rubric.version_label writes it (declared version + 12 characters of the hash).
+SETTLING_ACTIONS = ", ".join(f"'{a}'" for a in sorted(LEVEL_DECISIONS))
+RUBRIC_LABEL = "r.rubric_version || '+' || substr(r.rubric_hash, 1, 12)"
 
 
 def decision_rows(store: Store, since: str | None = None, rubric_version: str | None = None) -> list[Decision]:
     """The level-settling decisions made at or after `since` (an ISO date or time, UTC) on reviews
     under `rubric_version` (a declared version such as 1.0, or a full label 1.0+<hash>), oldest first."""
-    where, args = [f"d.action IN ({_ACTIONS})"], []
+    where, args = [f"d.action IN ({SETTLING_ACTIONS})"], []
     if since:
         where.append("d.created_at >= ?")
         args.append(since)
     if rubric_version:
-        where.append("(r.rubric_version = ? OR r.rubric_version || '+' || substr(r.rubric_hash, 1, 12) = ?)")
+        where.append(f"(r.rubric_version = ? OR {RUBRIC_LABEL} = ?)")
         args += [rubric_version, rubric_version]
     rows = store.query(f"""
         SELECT d.id AS decision_id, d.created_at AS decided_at, d.actor, d.action, d.reason,
                r.id AS review_id, r.level AS automated_level,
                coalesce((SELECT o.level FROM decisions o WHERE o.review_id = d.review_id AND o.action = 'override'
                          AND o.id <= d.id ORDER BY o.id DESC LIMIT 1), r.level) AS coach_level,
-               r.rubric_version || '+' || substr(r.rubric_hash, 1, 12) AS rubric, r.judge, a.artifact_type
+               {RUBRIC_LABEL} AS rubric, r.judge, a.artifact_type
         FROM decisions d JOIN reviews r ON r.id = d.review_id JOIN artifacts a ON a.id = r.artifact_id
         WHERE {' AND '.join(where)} ORDER BY d.id""", args)
     return [Decision(**r) for r in rows]

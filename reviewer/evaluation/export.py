@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from reviewer.agreement import RUBRIC_LABEL, SETTLING_ACTIONS
 from reviewer.evaluation.cases import Case, CaseError, Expected, dump_case
-from reviewer.service import LEVEL_DECISIONS
 from reviewer.store import Store
 
 MANIFEST = "export.json"  # marks a folder as written by export-cases, and from which database
-_ACTIONS = ", ".join(f"'{a}'" for a in sorted(LEVEL_DECISIONS))
 
 
 def decided_reviews(store: Store, since: str | None = None, only_overridden: bool = False) -> list[dict]:
@@ -29,10 +28,10 @@ def decided_reviews(store: Store, since: str | None = None, only_overridden: boo
     return store.query(f"""
         WITH decided AS (
             SELECT r.id, r.artifact_id, (SELECT max(d.id) FROM decisions d WHERE d.review_id = r.id
-                                         AND d.action IN ({_ACTIONS})) AS last_decision
+                                         AND d.action IN ({SETTLING_ACTIONS})) AS last_decision
             FROM reviews r)
         SELECT q.id AS review_id, q.artifact_id, r.level AS automated_level, r.judge,
-               r.rubric_version || '+' || substr(r.rubric_hash, 1, 12) AS rubric,
+               {RUBRIC_LABEL} AS rubric,
                a.text, a.artifact_type, s.role, last.created_at AS decided_at,
                (SELECT o.level FROM decisions o WHERE o.review_id = q.id AND o.action = 'override'
                 ORDER BY o.id DESC LIMIT 1) AS override_level,
