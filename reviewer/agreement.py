@@ -105,11 +105,6 @@ def agreement(rows: Sequence[Decision]) -> dict:
     }
 
 
-def window_start(policy: AgreementPolicy, now: datetime | None = None) -> str:
-    """The start of the policy's window, in the decisions' own time format (so strings compare)."""
-    return ((now or datetime.now(UTC)) - timedelta(days=policy.days)).isoformat(timespec="milliseconds")
-
-
 def alarm(rows: Sequence[Decision], policy: AgreementPolicy) -> str | None:
     """Why agreement over the policy's window (`rows` are its decisions) is below the policy's
     thresholds, in one sentence; None when it is not, or too few decisions exist to tell."""
@@ -129,4 +124,5 @@ def alarm(rows: Sequence[Decision], policy: AgreementPolicy) -> str | None:
 
 def recent_alarm(store: Store, policy: AgreementPolicy) -> str | None:
     """The policy's warning over the decisions of its window, ending now (see `alarm`)."""
-    return alarm(decision_rows(store, window_start(policy)), policy)
+    start = datetime.now(UTC) - timedelta(days=policy.days)
+    return alarm(decision_rows(store, start.isoformat(timespec="milliseconds")), policy)  # store.now()'s format

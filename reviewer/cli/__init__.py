@@ -1,7 +1,7 @@
 """The `reviewer` command line, one module per group of commands as a user sees them:
 reviews (review, show, portfolio, roles, rescore), coaching (agreement, export-cases), rubric,
-eval, service (serve, worker, jobs), accounts (user) and models. Heavy imports (FastAPI, uvicorn, LiteLLM) happen inside
-the commands that need them, so `reviewer review` starts fast."""
+eval, service (serve, worker, jobs), accounts (user) and models. Heavy imports (FastAPI,
+uvicorn, LiteLLM) happen inside the commands that need them, so `reviewer review` starts fast."""
 
 from __future__ import annotations
 
