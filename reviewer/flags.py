@@ -23,10 +23,22 @@ class FlagRule(BaseModel):
     enabled: bool = True
 
 
+class AgreementPolicy(BaseModel):
+    """When the coach queue warns that automation and coaches disagree too often (reviewer.agreement):
+    over the reviews coaches settled in the last `days` days, once there are at least `min_decisions`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    days: int = Field(default=28, ge=1, le=366)
+    min_decisions: int = Field(default=20, ge=1)
+    min_exact: float = Field(default=0.4, ge=0, le=1)
+    min_qwk: float = Field(default=0.6, ge=-1, le=1)
+
+
 class FlagPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: str
     rules: dict[str, FlagRule]
+    agreement: AgreementPolicy = AgreementPolicy()
 
     def title(self, kind: str) -> str:
         rule = self.rules.get(kind)

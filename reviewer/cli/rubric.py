@@ -61,8 +61,11 @@ def rubric_fit(
             items += examples(load_unfrozen(folder), folder.name, r)
     except (RubricError, CaseError) as e:
         common.fail(str(e))
-    model, below, cv = fit(items, k=folds, seed=seed, wrong_share=wrong_share, far_share=far_share,
-                           tuned_group=cases[0].name)
+    try:
+        model, below, cv = fit(items, k=folds, seed=seed, wrong_share=wrong_share, far_share=far_share,
+                               tuned_group=cases[0].name)
+    except ValueError as e:
+        common.fail(str(e))
     typer.echo(f"penalty {model.fitted['penalty']}, temperature {model.temperature}, "
                f"thresholds {', '.join(f'{t:.2f}' for t in model.thresholds)}; {folds}-fold cross-validated:")
     for group, f in cv.items():

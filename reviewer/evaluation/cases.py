@@ -45,6 +45,8 @@ class Case(BaseModel):
     notes: str | None = None
     source: str | None = None
     license: str | None = Field(default=None, description="SPDX id of the artifact's licence (real artifacts)")
+    # cases exported from coaches' decisions: the judge's level the coach saw (expected.level is the coach's)
+    automated_level: int | None = Field(default=None, ge=1, le=6)
     # robustness variants only: the golden case they derive from and what must hold
     variant_of: str | None = None
     invariance: Literal["not_raised", "unchanged"] | None = None

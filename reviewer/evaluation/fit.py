@@ -182,7 +182,14 @@ def fit(items: Sequence[Example], *, k: int, seed: int, wrong_share: float, far_
         tuned_group: str) -> tuple[levelmodel.LevelModel, float, dict]:
     """The fitted model (on all examples, penalty and temperature from cross-validation), the
     confidence threshold for flagging, and the cross-validated figures per group. The penalty,
-    temperature and threshold are chosen on `tuned_group`'s out-of-fold predictions."""
+    temperature and threshold are chosen on `tuned_group`'s out-of-fold predictions. A level
+    between the lowest and the highest labelled with no case is refused (ValueError): nothing
+    would keep its two thresholds apart."""
+    present = sorted({e.level for e in items})
+    missing = [lv for lv in range(present[0], present[-1]) if lv not in present]
+    if missing:
+        raise ValueError(f"no case is labelled level {', '.join(map(str, missing))}, between levels {present[0]} "
+                         f"and {present[-1]}: add cases at that level (or fit with --cases evals/real/dev as well)")
     names = sorted({n for e in items for n in e.x})
     y = np.array([e.level for e in items])
     tuned = np.array([e.group == tuned_group for e in items])

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from reviewer.agreement import recent_alarm
 from reviewer.listings import TABS, QueueFilters, next_in_queue, queue_counts, queue_reviews
 from reviewer.service import MAX_BULK, confirm_and_release
 from reviewer.web.dependencies import get_context, get_store, require_coach
@@ -37,7 +38,8 @@ def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], stor
     query = filters.model_dump(exclude_none=True, exclude={"tab"})
     return render(request, "queue.html", user=coach, listing=listing, rows=rows, counts=counts,
                   kinds=sorted(ctx.policy.rules), titles=flag_titles(ctx), roles=ctx.roles.roles, filters=filters,
-                  tabs=TAB_NAMES, query={"tab": filters.tab, **query}, released=released, selected=selected)
+                  tabs=TAB_NAMES, query={"tab": filters.tab, **query}, released=released, selected=selected,
+                  agreement_alarm=recent_alarm(store, ctx.policy.agreement))
 
 
 @router.get("/queue/next")

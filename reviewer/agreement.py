@@ -1,0 +1,136 @@
+"""Coach agreement: how often automation and coaches settle on the same level.
+
+Every review a coach has settled (service.LEVEL_DECISIONS: confirm, override, release) is one
+comparison: its automated level against the coach's level at the latest settling decision (the
+latest override's level up to it, else the automated level), dated by that decision. A review
+confirmed and then released counts once, so a bulk confirm-and-release weighs no more than a
+single call. `decision_rows` is the one SQL query; `agreement` and `alarm` are pure functions
+over its rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+
+from reviewer.evaluation.metrics import (
+    adjacent_agreement,
+    exact_agreement,
+    mean_absolute_error,
+    quadratic_weighted_kappa,
+)
+from reviewer.flags import AgreementPolicy
+from reviewer.service import LEVEL_DECISIONS
+from reviewer.store import Store
+
+
+class Decision(BaseModel):
+    """A review's latest level-settling coach decision beside its automated level, and the
+    override behind the coach's level, if any."""
+
+    decision_id: int
+    decided_at: str
+    actor: str
+    action: str
+    override_id: int | None = None
+    override_at: str | None = None
+    override_actor: str | None = None
+    reason: str | None = None  # the override's
+    review_id: int
+    automated_level: int
+    coach_level: int
+    rubric: str  # the rubric's version label, e.g. 1.0+8cc11da32d87
+    judge: str
+    artifact_type: str
+
+
+# SQL pieces the coaching queries share: the level-settling actions, and a review's rubric
+# version label as Rubric.version_label writes it (declared version + 12 characters of the hash).
+SETTLING_ACTIONS = ", ".join(f"'{a}'" for a in sorted(LEVEL_DECISIONS))
+RUBRIC_LABEL = "r.rubric_version || '+' || substr(r.rubric_hash, 1, 12)"
+
+
+def decision_rows(store: Store, since: str | None = None, rubric_version: str | None = None) -> list[Decision]:
+    """The settled reviews, one row each, whose latest level-settling decision was made at or
+    after `since` (an ISO date or time, UTC), under `rubric_version` (a declared version such as
+    1.0, or a full label 1.0+<hash>); oldest decision first."""
+    where, args = [f"d.id = (SELECT max(l.id) FROM decisions l WHERE l.review_id = d.review_id "
+                   f"AND l.action IN ({SETTLING_ACTIONS}))"], []
+    if since:
+        where.append("d.created_at >= ?")
+        args.append(since)
+    if rubric_version:
+        where.append(f"(r.rubric_version = ? OR {RUBRIC_LABEL} = ?)")
+        args += [rubric_version, rubric_version]
+    rows = store.query(f"""
+        SELECT d.id AS decision_id, d.created_at AS decided_at, d.actor, d.action,
+               o.id AS override_id, o.created_at AS override_at, o.actor AS override_actor, o.reason,
+               r.id AS review_id, r.level AS automated_level, coalesce(o.level, r.level) AS coach_level,
+               {RUBRIC_LABEL} AS rubric, r.judge, a.artifact_type
+        FROM decisions d JOIN reviews r ON r.id = d.review_id JOIN artifacts a ON a.id = r.artifact_id
+        LEFT JOIN decisions o ON o.id = (SELECT max(o2.id) FROM decisions o2 WHERE o2.review_id = d.review_id
+                                         AND o2.action = 'override' AND o2.id <= d.id)
+        WHERE d.action IN ({SETTLING_ACTIONS}) AND {' AND '.join(where)} ORDER BY d.id""", args)
+    return [Decision(**r) for r in rows]
+
+
+def figures(rows: Sequence[Decision]) -> dict:
+    """n, exact and adjacent agreement, QWK and mean absolute error (None figures when empty),
+    coaches' levels taken as the reference."""
+    coach, auto = [r.coach_level for r in rows], [r.automated_level for r in rows]
+    return {"n": len(rows), "exact": exact_agreement(coach, auto), "adjacent": adjacent_agreement(coach, auto),
+            "qwk": quadratic_weighted_kappa(coach, auto), "mae": mean_absolute_error(coach, auto)}
+
+
+def iso_week(at: str) -> str:
+    year, week, _ = datetime.fromisoformat(at).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _grouped(rows: Sequence[Decision], key: Callable[[Decision], str]) -> dict[str, dict]:
+    groups: dict[str, list[Decision]] = defaultdict(list)
+    for r in rows:
+        groups[key(r)].append(r)
+    return {name: figures(groups[name]) for name in sorted(groups)}
+
+
+def agreement(rows: Sequence[Decision]) -> dict:
+    """The figures overall, per rubric version, artifact type, judge and ISO week of the
+    decision (oldest first), and every override with its reason (newest first)."""
+    return {
+        "overall": figures(rows),
+        "by_rubric": _grouped(rows, lambda r: r.rubric),
+        "by_type": _grouped(rows, lambda r: r.artifact_type),
+        "by_judge": _grouped(rows, lambda r: r.judge),
+        "by_week": _grouped(rows, lambda r: iso_week(r.decided_at)),
+        "overrides": [{"decision_id": r.override_id, "decided_at": r.override_at, "actor": r.override_actor,
+                       "review_id": r.review_id, "automated_level": r.automated_level,
+                       "coach_level": r.coach_level, "reason": r.reason}
+                      for r in sorted(rows, key=lambda r: r.override_id or 0, reverse=True) if r.override_id],
+    }
+
+
+def alarm(rows: Sequence[Decision], policy: AgreementPolicy) -> str | None:
+    """Why agreement over the policy's window (`rows` are its decisions) is below the policy's
+    thresholds, in one sentence; None when it is not, or too few decisions exist to tell."""
+    f = figures(rows)
+    if f["n"] < policy.min_decisions:
+        return None
+    low = []
+    if f["exact"] < policy.min_exact:
+        low.append(f"exact agreement {f['exact']:.0%} (threshold {policy.min_exact:.0%})")
+    if f["qwk"] < policy.min_qwk:
+        low.append(f"QWK {f['qwk']:.2f} (threshold {policy.min_qwk:.2f})")
+    if not low:
+        return None
+    return (f"Automation agrees with coaches less than it should: {' and '.join(low)} over the "
+            f"{f['n']} reviews coaches settled in the last {policy.days} days.")
+
+
+def recent_alarm(store: Store, policy: AgreementPolicy) -> str | None:
+    """The policy's warning over the decisions of its window, ending now (see `alarm`)."""
+    start = datetime.now(UTC) - timedelta(days=policy.days)
+    return alarm(decision_rows(store, start.isoformat(timespec="milliseconds")), policy)  # store.now()'s format

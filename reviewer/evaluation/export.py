@@ -1,0 +1,87 @@
+"""Coaches' decisions as eval cases (README, "Ground truth from coaches"): the newest decided
+review of each artifact becomes one case file whose expected level is the coach's, so an
+organisation can evaluate and fit the judge against its own coaches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reviewer.agreement import RUBRIC_LABEL, SETTLING_ACTIONS
+from reviewer.evaluation.cases import Case, CaseError, Expected, dump_case
+from reviewer.store import Store
+
+MANIFEST = "export.json"  # marks a folder as written by export-cases, and from which database
+
+
+def decided_reviews(store: Store, since: str | None = None, only_overridden: bool = False) -> list[dict]:
+    """The newest review of each artifact among those a coach settled (confirm, override,
+    release), with its stored (redacted) text, its latest override's level and reason, and the
+    time of its latest level-settling decision; only those decided at or after `since`, or
+    overridden, when asked."""
+    where, args = [], []
+    if since:
+        where.append("last.created_at >= ?")
+        args.append(since)
+    if only_overridden:
+        where.append("override_level IS NOT NULL")
+    return store.query(f"""
+        WITH decided AS (
+            SELECT r.id, r.artifact_id, (SELECT max(d.id) FROM decisions d WHERE d.review_id = r.id
+                                         AND d.action IN ({SETTLING_ACTIONS})) AS last_decision
+            FROM reviews r)
+        SELECT q.id AS review_id, q.artifact_id, r.level AS automated_level, r.judge,
+               {RUBRIC_LABEL} AS rubric,
+               a.text, a.artifact_type, s.role, last.created_at AS decided_at,
+               (SELECT o.level FROM decisions o WHERE o.review_id = q.id AND o.action = 'override'
+                ORDER BY o.id DESC LIMIT 1) AS override_level,
+               (SELECT o.reason FROM decisions o WHERE o.review_id = q.id AND o.action = 'override'
+                ORDER BY o.id DESC LIMIT 1) AS override_reason
+        FROM decided q JOIN reviews r ON r.id = q.id JOIN artifacts a ON a.id = q.artifact_id
+        JOIN submissions s ON s.id = a.submission_id JOIN decisions last ON last.id = q.last_decision
+        WHERE q.id = (SELECT max(q2.id) FROM decided q2 WHERE q2.artifact_id = q.artifact_id
+                      AND q2.last_decision IS NOT NULL)
+        {''.join(' AND ' + w for w in where)}
+        ORDER BY q.artifact_id""", args)
+
+
+def case_file(artifact_id: int) -> str:
+    return f"artifact-{artifact_id}.yaml"
+
+
+def case_of(row: dict) -> Case:
+    """A decided review (a decided_reviews row) as an eval case: the coach's level expected, the
+    automated one recorded, the override's reason as notes, the review named in `source`."""
+    coach = row["override_level"] or row["automated_level"]
+    return Case(id=f"coach-artifact-{row['artifact_id']}", artifact_type=row["artifact_type"], role=row["role"],
+                artifact=row["text"], expected=Expected(level=coach), automated_level=row["automated_level"],
+                notes=row["override_reason"],
+                source=f"review {row['review_id']} (rubric {row['rubric']}, judge {row['judge']}), "
+                       f"decided by a coach at {row['decided_at']}")
+
+
+def write_export(folder: Path, rows: list[dict], database: Path) -> list[Path]:
+    """Write one case file per row (artifact-<id>.yaml, overwriting an earlier export's file of
+    the same artifact) and the manifest naming the database. A folder holding anything else, or
+    an export from another database, is refused before anything is written."""
+    manifest, database = folder / MANIFEST, str(database.resolve())
+    if folder.exists():
+        if not folder.is_dir():
+            raise CaseError(f"{folder} is not a folder")
+        if manifest.exists():
+            earlier = json.loads(manifest.read_text(encoding="utf-8")).get("database")
+            if earlier != database:
+                raise CaseError(f"{folder} holds cases exported from another database ({earlier}); "
+                                "export into a new folder")
+        elif any(folder.iterdir()):
+            raise CaseError(f"{folder} already holds files that export-cases did not write; "
+                            "export into a new or empty folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row in rows:
+        path = folder / case_file(row["artifact_id"])
+        path.write_text(dump_case(case_of(row)), encoding="utf-8")
+        written.append(path)
+    manifest.write_text(json.dumps({"written_by": "reviewer export-cases", "database": database}, indent=2) + "\n",
+                        encoding="utf-8")
+    return written
