@@ -452,16 +452,6 @@ class Store:
                             self.query("SELECT * FROM decisions WHERE review_id = ? ORDER BY id", [review_id])]
         return row
 
-    def latest_reviews_for_person(self, email: str) -> list[dict]:
-        """The newest review of each of the person's artifacts (rescores supersede older ones):
-        id, level, confidence and dimensions, in one query."""
-        return [{**r, "dimensions": _loads(r["dimensions"], [])} for r in self.query(
-            """SELECT r.id, r.level, r.confidence, r.dimensions FROM reviews r
-               JOIN artifacts a ON a.id = r.artifact_id JOIN submissions s ON s.id = a.submission_id
-               JOIN people p ON p.id = s.person_id
-               WHERE p.email = ? AND r.id = (SELECT max(r2.id) FROM reviews r2 WHERE r2.artifact_id = r.artifact_id)
-               ORDER BY r.artifact_id""", [email])]
-
     def person(self, email: str) -> dict | None:
         rows = self.query("SELECT * FROM people WHERE email = ?", [email])
         return rows[0] if rows else None
