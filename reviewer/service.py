@@ -20,7 +20,7 @@ from reviewer.pipeline import (
     prepare,
 )
 from reviewer.redact import redact
-from reviewer.schemas import Feedback, Flag, PortfolioEstimate, Review, RubricRef
+from reviewer.schemas import MAX_TEAM, Feedback, Flag, PortfolioEstimate, Review, RubricRef
 from reviewer.store import Store
 
 # The status a coach decision moves a review to; without a decision it is its initial status.
@@ -75,7 +75,6 @@ def flag_facts(assessment: Assessment, ctx: Context, target: int | None, reviews
 
 
 MAX_NOTE = 2000    # characters of a submission's note
-MAX_TEAM = 100
 MAX_REASON = 5000  # characters of a coach's reason or feedback text
 
 

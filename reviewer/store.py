@@ -139,8 +139,16 @@ def _v5(db: "sqlite_utils.Database") -> None:
     db.execute("UPDATE api_tokens SET expires_at = ?", [_later(TOKEN_DAYS * 86400)])
 
 
+def _v6(db: "sqlite_utils.Database") -> None:
+    """Leaders: each leader account sees the proficiency map of the teams listed here (team names
+    as people's `team` holds them)."""
+    db["leader_teams"].create({"id": int, "user_id": int, "team": str, "created_at": str}, pk="id",
+                              foreign_keys=[("user_id", "users", "id")], not_null={"user_id", "team", "created_at"})
+    db["leader_teams"].create_index(["user_id", "team"], unique=True)
+
+
 # Each entry moves the schema one version up; append, never edit, so old files migrate.
-MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 BUSY_TIMEOUT = 5.0  # seconds a write waits for the lock before StoreBusy
 SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -346,6 +354,9 @@ class Store:
         return self._insert("users", {"email": email, "password_hash": password_hash, "role": role, "team": team,
                                       "created_at": now()})
 
+    def add_leader_team(self, user_id: int, team: str) -> int:
+        return self._insert("leader_teams", {"user_id": user_id, "team": team, "created_at": now()})
+
     def add_api_token(self, user_id: int, token_hash: str, label: str | None = None,
                       days: float = TOKEN_DAYS) -> int:
         return self._insert("api_tokens", {"user_id": user_id, "token_hash": token_hash, "label": label,
@@ -399,6 +410,14 @@ class Store:
                              WHERE t.token_hash = ? AND t.revoked_at IS NULL AND t.expires_at > ?
                                AND u.disabled_at IS NULL""", [token_hash, now()])
         return rows[0] if rows else None
+
+    def leader_teams(self, user_id: int | None = None) -> dict[int, list[str]]:
+        """The teams of each leader (or of one user), by user id."""
+        out: dict[int, list[str]] = {}
+        where, args = ("WHERE user_id = ?", [user_id]) if user_id is not None else ("", [])
+        for row in self.query(f"SELECT user_id, team FROM leader_teams {where} ORDER BY user_id, team", args):
+            out.setdefault(row["user_id"], []).append(row["team"])
+        return out
 
     def api_tokens(self, user_id: int) -> list[dict]:
         return self.query("SELECT id, label, created_at, expires_at, revoked_at FROM api_tokens "

@@ -1,13 +1,13 @@
 """The `reviewer` command line, one module per group of commands as a user sees them:
 reviews (review, show, portfolio, roles, rescore), rubric, eval, service (serve, worker,
-jobs), accounts (user) and models. Heavy imports (FastAPI, uvicorn, LiteLLM) happen inside
+jobs), accounts (user), models and report (the team proficiency map). Heavy imports (FastAPI, uvicorn, LiteLLM) happen inside
 the commands that need them, so `reviewer review` starts fast."""
 
 from __future__ import annotations
 
 import typer
 
-from reviewer.cli import accounts, evals, models, reviews, rubric, service
+from reviewer.cli import accounts, evals, models, report, reviews, rubric, service
 
 app = typer.Typer(help="Assess how well people work with generative AI from their real work artifacts.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -18,3 +18,4 @@ app.add_typer(evals.app, name="eval")
 app.add_typer(models.app, name="models")
 app.add_typer(accounts.app, name="user")
 app.add_typer(service.jobs_app, name="jobs")
+app.add_typer(report.app, name="report")

@@ -21,7 +21,7 @@ from reviewer.store import Store
 from reviewer.supervisor import WorkerProcesses
 from reviewer.web import docs, errors
 from reviewer.web.dependencies import LoginRequired
-from reviewer.web.routers import accounts, api, pages
+from reviewer.web.routers import accounts, api, pages, teams
 
 # JSON may escape every character as a six-byte \u escape: six bytes per byte of artifact, plus the envelope.
 BODY_OVERHEAD = 64 * 1024
@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(accounts.router)
     app.include_router(pages.router)
+    app.include_router(teams.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if settings.docs:
         docs.install(app)

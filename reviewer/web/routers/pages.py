@@ -24,7 +24,7 @@ from reviewer.service import (
     request_hash,
     visible_to_employee,
 )
-from reviewer.web.dependencies import RowId, current_user, get_context, get_store, require_coach
+from reviewer.web.dependencies import RowId, current_user, get_context, get_store, refuse_leader, require_coach
 from reviewer.web.highlight import highlighted_lines
 from reviewer.web.render import render
 from reviewer.web.sessions import check_csrf
@@ -137,6 +137,7 @@ def review_page(review_id: RowId, request: Request, user: Annotated[dict, Depend
     try:
         review = get_review(store, ctx, review_id)
     except NotFound:
+        refuse_leader(user)
         raise HTTPException(status_code=404, detail="no such review") from None
     row = store.review_row(review_id)
     spans = [(e.start, e.end) for e in review.evidence if e.verified]
@@ -150,6 +151,7 @@ def review_page(review_id: RowId, request: Request, user: Annotated[dict, Depend
     try:
         final = visible_to_employee(store, ctx, review_id, user["email"])
     except NotFound:
+        refuse_leader(user)  # their own released work they read like anyone
         raise HTTPException(status_code=404, detail="no such review") from None
     requests = [d["reason"] for d in row["decisions"] if d["action"] == "request_evidence"]
     return render(request, "review_employee.html", user=user, r=final, lines=lines, rubric=ctx.rubric,
