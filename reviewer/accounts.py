@@ -46,10 +46,10 @@ def leader_teams(teams: str | list[str] | None, role: str) -> list[str]:
     names = sorted({t.strip() for t in teams or [] if t.strip()})
     if role != "leader":
         if names:
-            raise AccountError(f"only leaders lead teams; a {role} cannot be given --teams")
+            raise AccountError(f"only leaders lead teams: give a {role} none")
         return []
     if not names:
-        raise AccountError("a leader needs the teams they lead, e.g. --teams support,sales")
+        raise AccountError("a leader needs the teams they lead, comma-separated, e.g. support,sales")
     if too_long := [t for t in names if len(t) > schemas.MAX_TEAM]:
         raise AccountError(f"team name {too_long[0][:40]!r}... is over {schemas.MAX_TEAM} characters")
     return names

@@ -93,6 +93,13 @@ def test_a_leader_gets_403_on_coach_pages_and_the_coach_api(org, settings):
         r = api.get(path)
         assert r.status_code == 403 and "detail" in r.json() and "level" not in r.json(), path
     assert api.post("/api/reviews", json={"text": "hello there, write a memo", "role": "analyst"}).status_code == 403
+    # their own work, once a coach releases it, they read like any employee
+    store, ctx = Store(settings.db), load_context(settings)
+    [own] = submit(store, ctx, [Item(data=CREW)], person="lea@example.com", role="analyst", channel="cli")
+    assert lea.get(f"/reviews/{own}").status_code == 403  # not released yet
+    decide(store, ctx, own, actor="coach@example.com", action="release")
+    store.close()
+    assert lea.get(f"/reviews/{own}").status_code == 200 and api.get(f"/api/reviews/{own}").json()["id"] == own
 
 
 def test_coaches_and_admins_see_every_team_and_employees_see_no_map(org):
