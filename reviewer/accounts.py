@@ -17,7 +17,7 @@ from pwdlib import PasswordHash
 from reviewer import schemas
 from reviewer.store import TOKEN_DAYS, Store
 
-ROLES = ("employee", "coach", "admin")
+ROLES = ("employee", "coach", "leader", "admin")
 MIN_PASSWORD = 10
 EMAIL = re.compile(schemas.EMAIL)
 SESSION_HOURS = 12
@@ -38,12 +38,32 @@ def new_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def create_user(store: Store, email: str, role: str, password: str, team: str | None = None) -> int:
+def leader_teams(teams: str | list[str] | None, role: str) -> list[str]:
+    """The teams a new account leads (comma-separated or a list): at least one for a leader,
+    none for any other role."""
+    if isinstance(teams, str):
+        teams = teams.split(",")
+    names = sorted({t.strip() for t in teams or [] if t.strip()})
+    if role != "leader":
+        if names:
+            raise AccountError(f"only leaders lead teams: give a {role} none")
+        return []
+    if not names:
+        raise AccountError("a leader needs the teams they lead, comma-separated, e.g. support,sales")
+    if too_long := [t for t in names if len(t) > schemas.MAX_TEAM]:
+        raise AccountError(f"team name {too_long[0][:40]!r}... is over {schemas.MAX_TEAM} characters")
+    return names
+
+
+def create_user(store: Store, email: str, role: str, password: str, team: str | None = None,
+                teams: str | list[str] | None = None) -> int:
+    """A new account; a leader's `teams` are those whose proficiency map they see."""
     email = email.strip().lower()
     if not EMAIL.match(email):
         raise AccountError(f"{email!r} is not an email address")
     if role not in ROLES:
         raise AccountError(f"unknown account role {role!r}; use one of: {', '.join(ROLES)}")
+    led = leader_teams(teams, role)
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"password too short: use at least {MIN_PASSWORD} characters")
     password_hash = _hasher.hash(password)  # slow on purpose: outside the write lock
@@ -51,7 +71,9 @@ def create_user(store: Store, email: str, role: str, password: str, team: str | 
         if store.user(email):
             raise AccountError(f"user {email} exists already")
         user_id = store.add_user(email, password_hash, role, team)
-        store.audit("cli", "user_add", "user", user_id, email=email, role=role)
+        for name in led:
+            store.add_leader_team(user_id, name)
+        store.audit("cli", "user_add", "user", user_id, email=email, role=role, **({"teams": led} if led else {}))
     return user_id
 
 

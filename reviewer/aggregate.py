@@ -62,3 +62,10 @@ def portfolio(results: Sequence[ArtifactResult], rule: PortfolioRule) -> Portfol
     conf = max(at_level) if at_level else min(r.confidence for r in results)
     return PortfolioResult(level=level, confidence=round(conf, 2),
                            dimensions=combine_dimensions(results, rule.dimensions))
+
+
+def person_estimate(reviews: Sequence[dict], rule: PortfolioRule) -> PortfolioResult:
+    """A person's estimate from their stored reviews (listings.latest_by_person rows: the
+    decided `level`, `confidence`, `dimensions`): what the portfolio page and the team map both show."""
+    return portfolio([ArtifactResult(level=r["level"], confidence=r["confidence"],
+                                     dimensions={d["key"]: d["score"] for d in r["dimensions"]}) for r in reviews], rule)

@@ -31,6 +31,7 @@ class Organisation(BaseModel):
     cases: list[Path]
     artifacts_per_person: tuple[int, int]
     coaches: list[str] = Field(min_length=1)
+    leaders: dict[str, list[str]] = Field(default_factory=dict)
     teams: dict[str, dict[str, int]]
     decisions: Decisions
     fresh_days: int = Field(ge=0)
@@ -69,10 +70,10 @@ def seed(store: Store, ctx: Context, org: Organisation, root: Path, now: datetim
               for team, roles in org.teams.items() for role, count in roles.items() for n in range(count)]
     work = sorted(((start + timedelta(seconds=rng.uniform(0, (now - start).total_seconds())), person, rng.choice(cases))
                    for person in people for _ in range(rng.randint(*org.artifacts_per_person))), key=lambda w: w[0])
-    accounts = {email: new_password() for email in org.coaches}
-    accounts[people[0][0]] = new_password()
+    accounts = {email: new_password() for email in [*org.coaches, *org.leaders, people[0][0]]}
     for email, password in accounts.items():
-        create_user(store, email, "coach" if email in org.coaches else "employee", password)
+        role = "coach" if email in org.coaches else "leader" if email in org.leaders else "employee"
+        create_user(store, email, role, password, teams=org.leaders.get(email))
     counts = {"decided": 0, "released": 0, "evidence_requested": 0}
     try:
         for at, (email, role, team), case in work:

@@ -7,6 +7,7 @@ latest decision that sets a status, else the review's initial status.
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -165,3 +166,17 @@ def person_history(store: Store, email: str, limit: int = 200) -> list[dict]:
                (SELECT max(d.created_at) FROM decisions d WHERE d.review_id = q.id AND d.action = 'release')
                    AS released_at
         FROM q WHERE q.person = ? ORDER BY q.artifact_id DESC LIMIT ?) ORDER BY created_at, id""", [email, limit])
+
+
+def latest_by_person(store: Store, email: str | None = None) -> list[dict]:
+    """The newest review of each artifact of every person (or of one), ordered by person: what
+    the portfolio rule reads (`level`, the coach's where one overrode it; `confidence`;
+    `dimensions`) with the person's `team` and `role` as the people table holds them. One query,
+    so a map of the whole organisation costs one scan."""
+    sql = f"""WITH q AS ({_LATEST})
+              SELECT q.id, q.person, q.team, p.role, q.level, q.automated_level, q.confidence, r.dimensions
+              FROM q JOIN reviews r ON r.id = q.id JOIN people p ON p.email = q.person
+              {"WHERE q.person = ?" if email is not None else ""}
+              ORDER BY q.person, q.artifact_id"""
+    return [{**row, "dimensions": json.loads(row["dimensions"] or "[]")}
+            for row in store.query(sql, [email] if email is not None else [])]

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from reviewer.intake import ARTIFACT_TYPES
 
 EMAIL = r"^[^@\s]+@[^@\s]+$"
+MAX_TEAM = 100  # characters of a team name
 # What intake accepts as artifact text, documented for clients (intake enforces it with a message
 # that says what is wrong): no control characters but tab and line breaks, and not blank.
 TEXT = {"minLength": 1, "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f]"
@@ -160,7 +161,7 @@ class SubmissionRequest(BaseModel):
     role: str | None = Field(default=None, description="role key from rubrics/roles.yaml")
     person: str | None = Field(default=None, max_length=254, pattern=EMAIL,
                                description="whose work it is (coaches and admins; employees submit as themselves)")
-    team: str | None = Field(default=None, max_length=100)
+    team: str | None = Field(default=None, max_length=MAX_TEAM)
     note: str | None = Field(default=None, max_length=2000)
 
 

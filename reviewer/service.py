@@ -7,7 +7,7 @@ import json
 
 from pydantic import BaseModel
 
-from reviewer.aggregate import ArtifactResult, portfolio
+from reviewer.aggregate import person_estimate
 from reviewer.feedback import FeedbackText, edited_feedback, feedback_for_level
 from reviewer.flags import ReviewFacts, evaluate
 from reviewer.intake import IntakeError, parse_structured
@@ -20,7 +20,7 @@ from reviewer.pipeline import (
     prepare,
 )
 from reviewer.redact import redact
-from reviewer.schemas import Feedback, Flag, PortfolioEstimate, Review, RubricRef
+from reviewer.schemas import MAX_TEAM, Feedback, Flag, PortfolioEstimate, Review, RubricRef
 from reviewer.store import Store
 
 # The status a decision moves a review to (a coach's, or the employee's answer to a request for
@@ -77,7 +77,6 @@ def flag_facts(assessment: Assessment, ctx: Context, target: int | None, reviews
 
 
 MAX_NOTE = 2000    # characters of a submission's note
-MAX_TEAM = 100
 MAX_REASON = 5000  # characters of a coach's reason or feedback text
 
 
@@ -200,15 +199,15 @@ def review_of(row: dict, ctx: Context) -> Review:
 
 
 def person_portfolio(store: Store, ctx: Context, email: str) -> PortfolioEstimate:
-    """The person's level under the rubric's portfolio rule, from the newest review of each artifact."""
+    """The person's level under the rubric's portfolio rule, from the newest review of each
+    artifact with a coach's level where one overrode it (the same rows and rule as the team map)."""
+    from reviewer.listings import latest_by_person  # listings imports this module
+
     person = store.person(email)
     if person is None:
         raise NotFound(f"no reviews for {email}")
-    latest = store.latest_reviews_for_person(email)
-    levels = [final_view(store, ctx, r["id"]).level for r in latest]  # a coach's level where one decided
-    result = portfolio([ArtifactResult(level=level, confidence=r["confidence"],
-                                       dimensions={d["key"]: d["score"] for d in r["dimensions"]})
-                        for r, level in zip(latest, levels)], ctx.rubric.portfolio)
+    latest = latest_by_person(store, email)
+    result = person_estimate(latest, ctx.rubric.portfolio)
     role = ctx.roles.get(person["role"])
     return PortfolioEstimate(person=email, role=person["role"], target=role.target if role else None,
                              level=result.level, confidence=result.confidence, rule=ctx.rubric.portfolio.rule,

@@ -140,13 +140,21 @@ def _v5(db: "sqlite_utils.Database") -> None:
 
 
 def _v6(db: "sqlite_utils.Database") -> None:
+    """Leaders: each leader account sees the proficiency map of the teams listed here (team names
+    as people's `team` holds them)."""
+    db["leader_teams"].create({"id": int, "user_id": int, "team": str, "created_at": str}, pk="id",
+                              foreign_keys=[("user_id", "users", "id")], not_null={"user_id", "team", "created_at"})
+    db["leader_teams"].create_index(["user_id", "team"], unique=True)
+
+
+def _v7(db: "sqlite_utils.Database") -> None:
     """An employee's answer to a request for more evidence: a record on the review (like a coach's
     decision) naming the artifact that answers it, which is scored as any other."""
     db.execute("ALTER TABLE decisions ADD COLUMN artifact_id INTEGER REFERENCES artifacts(id)")
 
 
 # Each entry moves the schema one version up; append, never edit, so old files migrate.
-MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 BUSY_TIMEOUT = 5.0  # seconds a write waits for the lock before StoreBusy
 SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -356,6 +364,9 @@ class Store:
         return self._insert("users", {"email": email, "password_hash": password_hash, "role": role, "team": team,
                                       "created_at": now()})
 
+    def add_leader_team(self, user_id: int, team: str) -> int:
+        return self._insert("leader_teams", {"user_id": user_id, "team": team, "created_at": now()})
+
     def add_api_token(self, user_id: int, token_hash: str, label: str | None = None,
                       days: float = TOKEN_DAYS) -> int:
         return self._insert("api_tokens", {"user_id": user_id, "token_hash": token_hash, "label": label,
@@ -409,6 +420,14 @@ class Store:
                              WHERE t.token_hash = ? AND t.revoked_at IS NULL AND t.expires_at > ?
                                AND u.disabled_at IS NULL""", [token_hash, now()])
         return rows[0] if rows else None
+
+    def leader_teams(self, user_id: int | None = None) -> dict[int, list[str]]:
+        """The teams of each leader (or of one user), by user id."""
+        out: dict[int, list[str]] = {}
+        where, args = ("WHERE user_id = ?", [user_id]) if user_id is not None else ("", [])
+        for row in self.query(f"SELECT user_id, team FROM leader_teams {where} ORDER BY user_id, team", args):
+            out.setdefault(row["user_id"], []).append(row["team"])
+        return out
 
     def api_tokens(self, user_id: int) -> list[dict]:
         return self.query("SELECT id, label, created_at, expires_at, revoked_at FROM api_tokens "
@@ -464,16 +483,6 @@ class Store:
 
     def newest_review_of(self, artifact_id: int) -> int | None:
         return self.conn.execute("SELECT max(id) FROM reviews WHERE artifact_id = ?", [artifact_id]).fetchone()[0]
-
-    def latest_reviews_for_person(self, email: str) -> list[dict]:
-        """The newest review of each of the person's artifacts (rescores supersede older ones):
-        id, level, confidence and dimensions, in one query."""
-        return [{**r, "dimensions": _loads(r["dimensions"], [])} for r in self.query(
-            """SELECT r.id, r.level, r.confidence, r.dimensions FROM reviews r
-               JOIN artifacts a ON a.id = r.artifact_id JOIN submissions s ON s.id = a.submission_id
-               JOIN people p ON p.id = s.person_id
-               WHERE p.email = ? AND r.id = (SELECT max(r2.id) FROM reviews r2 WHERE r2.artifact_id = r.artifact_id)
-               ORDER BY r.artifact_id""", [email])]
 
     def person(self, email: str) -> dict | None:
         rows = self.query("SELECT * FROM people WHERE email = ?", [email])

@@ -17,6 +17,7 @@ def test_the_demo_seeds_teams_reviews_and_decisions_over_weeks_once(settings):
     accounts = dict(line.split() for line in r.output.split("shown once):\n")[1].splitlines())
     store = Store(settings.db)
     assert all(authenticate(store, email, password) for email, password in accounts.items())
+    assert {u["email"]: u["role"] for u in store.query("SELECT email, role FROM users")}["leader@demo.example"] == "leader"
     teams = {row["team"] for row in store.query("SELECT team FROM people")}
     assert teams == {"Customer Care", "Finance", "Platform", "Marketing"}
     weeks = {date.fromisoformat(row["created_at"][:10]).isocalendar()[:2]

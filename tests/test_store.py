@@ -2,6 +2,7 @@ import sqlite3
 
 import pytest
 
+from reviewer.listings import latest_by_person
 from reviewer.schemas import Flag
 from reviewer.store import SCHEMA_VERSION, Store
 
@@ -54,7 +55,7 @@ def test_rescores_and_decisions_are_new_records(store):
     assert store.review_row(first)["level"] == 2  # untouched
     assert store.review_row(second)["supersedes"] == first
     assert store.review_row(first)["decisions"][0]["level"] == 3
-    assert [r["id"] for r in store.latest_reviews_for_person("ana@example.com")] == [second]
+    assert [r["id"] for r in latest_by_person(store, "ana@example.com")] == [second]
     assert store.review_row(first)["flags"] == [Flag(kind="low_confidence", severity=2, reason="why")]
 
 

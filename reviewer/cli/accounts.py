@@ -8,7 +8,7 @@ import typer
 
 from reviewer.cli import common
 
-app = typer.Typer(help="Manage local accounts (employee, coach, admin).", no_args_is_help=True)
+app = typer.Typer(help="Manage local accounts (employee, coach, leader, admin).", no_args_is_help=True)
 
 
 def _store(db):
@@ -20,17 +20,19 @@ def _store(db):
 @app.command("add")
 def user_add(
     email: str,
-    role: Annotated[str, typer.Option(help="employee, coach or admin.")] = "employee",
+    role: Annotated[str, typer.Option(help="employee, coach, leader or admin.")] = "employee",
     team: Annotated[Optional[str], typer.Option(help="The user's team.")] = None,
+    teams: Annotated[Optional[str], typer.Option(help="Leaders: the teams whose map they see, comma-separated.")] = None,
     password: Annotated[Optional[str], typer.Option(help="At least 10 characters; a random one is made and printed when omitted.")] = None,
     db: common.DbOpt = None,
 ) -> None:
-    """Create a local account. Example: reviewer user add coach@example.com --role coach"""
+    """Create a local account. Examples: reviewer user add coach@example.com --role coach;
+    reviewer user add lea@example.com --role leader --teams support,sales"""
     from reviewer.accounts import AccountError, create_user, new_password
 
     chosen = password or new_password()
     try:
-        create_user(_store(db), email, role, chosen, team)
+        create_user(_store(db), email, role, chosen, team, teams)
     except AccountError as e:
         common.fail(str(e))
     typer.echo(f"created {email.strip().lower()} ({role})" + ("" if password else f"; password: {chosen}"))

@@ -21,7 +21,7 @@ from reviewer.store import Store
 from reviewer.supervisor import WorkerProcesses
 from reviewer.web import docs, errors
 from reviewer.web.dependencies import LoginRequired
-from reviewer.web.routers import accounts, agreement, api, pages, reviews
+from reviewer.web.routers import accounts, agreement, api, pages, reviews, teams
 from reviewer.web.routers import queue as coach_queue
 
 # JSON may escape every character as a six-byte \u escape: six bytes per byte of artifact, plus the envelope.
@@ -66,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(coach_queue.router)
     app.include_router(reviews.router)
     app.include_router(agreement.router)
+    app.include_router(teams.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if settings.docs:
         docs.install(app)

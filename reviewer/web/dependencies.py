@@ -127,3 +127,19 @@ def require_admin(user: Annotated[dict, Depends(current_user)]) -> dict:
     if user["role"] != "admin":
         raise HTTPException(status_code=403, detail="admins only")
     return user
+
+
+MAP_VIEWERS = ("coach", "leader", "admin")
+
+
+def require_map_viewer(user: Annotated[dict, Depends(current_user)]) -> dict:
+    if user["role"] not in MAP_VIEWERS:
+        raise HTTPException(status_code=403, detail="the team map is for leaders, coaches and admins")
+    return user
+
+
+def refuse_leader(user: dict) -> None:
+    """Leaders see their teams' map, never anyone's individual review: 403 (where an employee
+    would get 404 for a review not theirs)."""
+    if user["role"] == "leader":
+        raise HTTPException(status_code=403, detail="leaders see their teams' map (/map), not individual reviews")

@@ -21,6 +21,7 @@ from reviewer.accounts import (
     set_password,
     start_session,
 )
+from reviewer.schemas import MAX_TEAM
 from reviewer.web.dependencies import current_user, get_store, require_admin
 from reviewer.web.render import render
 from reviewer.web.sessions import check_csrf, cookie_key, signed_in_response, signed_out_response
@@ -91,8 +92,9 @@ def change_password(request: Request, user: Annotated[dict, Depends(current_user
 
 
 def _users_page(request: Request, admin: dict, store, status_code: int = 200, **values) -> HTMLResponse:
-    users = store.query("SELECT email, role, team, created_at, disabled_at FROM users ORDER BY email")
-    return render(request, "users.html", status_code=status_code, user=admin, users=users, roles=ROLES, **values)
+    users = store.query("SELECT id, email, role, team, created_at, disabled_at FROM users ORDER BY email")
+    return render(request, "users.html", status_code=status_code, user=admin, users=users, roles=ROLES,
+                  led=store.leader_teams(), **values)
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -103,11 +105,12 @@ def users_page(request: Request, admin: Annotated[dict, Depends(require_admin)],
 @router.post("/admin/users", response_class=HTMLResponse)
 def add_user(request: Request, admin: Annotated[dict, Depends(require_admin)], email: Annotated[str, Form(max_length=254)],
              role: Annotated[str, Form(max_length=20)], csrf: Annotated[str, Form(max_length=200)],
-             team: Annotated[str, Form(max_length=100)] = "", store=Depends(get_store)):
+             team: Annotated[str, Form(max_length=MAX_TEAM)] = "", teams: Annotated[str, Form(max_length=2000)] = "",
+             store=Depends(get_store)):
     check_csrf(request, csrf)
     password = new_password()
     try:
-        create_user(store, email, role, password, team.strip() or None)
+        create_user(store, email, role, password, team.strip() or None, teams)
     except AccountError as e:
         return _users_page(request, admin, store, 422, error=str(e))
     store.audit(admin["email"], "user_add_web", "user", store.user(email.strip().lower())["id"], role=role)

@@ -30,7 +30,7 @@ from reviewer.service import (
     visible_to_employee,
 )
 from reviewer.store import Store
-from reviewer.web.dependencies import RowId, api_user, get_context, get_store, is_coach
+from reviewer.web.dependencies import RowId, api_user, get_context, get_store, is_coach, refuse_leader
 
 def refusal(description: str) -> dict:
     return {"model": Error, "description": description}
@@ -116,11 +116,16 @@ def read_submission(submission_id: RowId, store: StoreDep, user: UserDep) -> Sub
 
 @router.get("/reviews/{review_id:int}", response_model=Review)
 def read_review(review_id: RowId, store: StoreDep, ctx: ContextDep, user: UserDep) -> Review:
-    """Coaches see every review; employees their own once released. Both see the coach's decisions
-    applied (the automated level stays in `automated_level`)."""
+    """Coaches see every review; employees (leaders too) their own once released, and leaders are
+    refused (403) any other. Both see the coach's decisions applied (the automated level stays in
+    `automated_level`)."""
     if is_coach(user):
         return final_view(store, ctx, review_id)
-    return visible_to_employee(store, ctx, review_id, user["email"])
+    try:
+        return visible_to_employee(store, ctx, review_id, user["email"])
+    except NotFound:
+        refuse_leader(user)
+        raise
 
 
 @router.get("/people/{email}/portfolio", response_model=PortfolioEstimate)

@@ -110,3 +110,4 @@ def employee_state(row: dict, ctx) -> str:
     if row["status"] == "evidence_answered":
         return "you sent more evidence; awaiting coach"
     return "awaiting coach"
+

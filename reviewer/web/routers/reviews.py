@@ -23,7 +23,15 @@ from reviewer.service import (
     review_row,
     visible_to_employee,
 )
-from reviewer.web.dependencies import RowId, current_user, get_context, get_store, is_coach, require_coach
+from reviewer.web.dependencies import (
+    RowId,
+    current_user,
+    get_context,
+    get_store,
+    is_coach,
+    refuse_leader,
+    require_coach,
+)
 from reviewer.web.highlight import highlighted_lines
 from reviewer.web.render import flag_titles, render
 from reviewer.web.routers.pages import form_items
@@ -59,12 +67,15 @@ def coach_page(request: Request, user: dict, store, ctx, row: dict, status_code:
 @router.get("/reviews/{review_id:int}", response_class=HTMLResponse)
 def review_page(review_id: RowId, request: Request, user: Annotated[dict, Depends(current_user)],
                 store=Depends(get_store), ctx=Depends(get_context)):
-    row = _row(store, review_id)
-    if is_coach(user):
-        return coach_page(request, user, store, ctx, row)
+    """The coach's view for coaches and admins; the employee's released feedback for its owner
+    (a leader too, for their own work); 404 for anyone else, 403 for a leader."""
     try:
+        row = review_row(store, review_id)
+        if is_coach(user):
+            return coach_page(request, user, store, ctx, row)
         final = visible_to_employee(store, ctx, review_id, user["email"])
     except NotFound:
+        refuse_leader(user)
         raise HTTPException(status_code=404, detail="no such review") from None
     return render(request, "review_employee.html", user=user, r=final, lines=_lines(row, final), rubric=ctx.rubric,
                   requests=[d["reason"] for d in row["decisions"] if d["action"] == "request_evidence"])
