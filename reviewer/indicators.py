@@ -19,7 +19,7 @@ from functools import cached_property
 
 import re2
 
-from reviewer.patterns import compile_fixed, compile_pattern
+from reviewer.patterns import Pattern, compile_fixed, compile_pattern
 from reviewer.rubric import Indicator, Rubric, StructureCheck
 from reviewer.schemas import Evidence
 
@@ -196,9 +196,11 @@ class _KeySites:
         return sites[0][0] if sites else None
 
 
-def _pattern_spans(indicator: Indicator, lines: Lines) -> Iterator[tuple[int, int]]:
+def _pattern_spans(patterns: list[Pattern], indicator: Indicator, lines: Lines | None) -> Iterator[tuple[int, int]]:
+    if lines is None:
+        return
     text, excludes = lines.text, indicator.detect.compiled_exclude
-    for pattern in indicator.detect.compiled:
+    for pattern in patterns:
         for m in itertools.islice(pattern.finditer(text), MAX_CANDIDATES):
             if excludes and any(p.match(text[m.start():m.start() + MAX_QUOTE_CHARS]) for p in excludes):
                 continue
@@ -250,11 +252,12 @@ def injection_spans(lines: Lines, rubric: Rubric) -> list[tuple[int, int]]:
     return sorted(lines.line(n) for n in found)
 
 
-def detect(lines: Lines, tree: object, rubric: Rubric,
-           blocked: list[tuple[int, int]] | None = None) -> dict[str, list[Evidence]]:
+def detect(lines: Lines, tree: object, rubric: Rubric, blocked: list[tuple[int, int]] | None = None,
+           followups: Lines | None = None) -> dict[str, list[Evidence]]:
     """Indicators the artifact meets, each with its evidence (distinct lines, first ones first).
 
     Lines in `blocked` (suspected injection, as found by injection_spans) never count as evidence.
+    `followups` is a transcript's follow-up view (same offsets), where `followup_patterns` run.
     A hit on a line that only opens a value is quoted with the value's first line (Lines.with_value).
     """
     text = lines.text
@@ -265,7 +268,9 @@ def detect(lines: Lines, tree: object, rubric: Rubric,
     for ind in rubric.indicators:
         spans: dict[int, tuple[int, int]] = {}  # line number -> its first hit
         enough = max(MAX_HITS_PER_INDICATOR, ind.detect.min_matches)
-        for span in itertools.chain(_pattern_spans(ind, lines), _structure_spans(ind, lines, flat, sites)):
+        for span in itertools.chain(_pattern_spans(ind.detect.compiled, ind, lines),
+                                    _pattern_spans(ind.detect.compiled_followup, ind, followups),
+                                    _structure_spans(ind, lines, flat, sites)):
             line = lines.number(span[0])
             if span[1] > span[0] and line not in blocked_lines:
                 spans.setdefault(line, span)
