@@ -22,8 +22,9 @@ BARE_KEY = re.compile(r"^\s*[\w.-]+:\s*[|>]?[-+]?\s*$")
 CASES = [
     ("agent-invoice-disputes-error-handling.yaml", "individual_contributor", {"error_handling"}),
     ("assistant-returns-desk-error-handling.json", "software_engineer", {"error_handling", "guardrails"}),
-    ("chatgpt-churn-summary-challenged.md", None, {"iterates_on_output"}),
-    ("chat-export-vendor-figures-challenged.md", "individual_contributor", {"iterates_on_output"}),
+    ("chatgpt-churn-summary-challenged.md", None, {"iterates_on_output", "verifies_and_critiques", "grounded_in_sources"}),
+    ("chat-export-vendor-figures-challenged.md", "individual_contributor",
+     {"iterates_on_output", "verifies_and_critiques", "asks_for_citations", "grounded_in_sources", "output_format"}),
     ("custom-gpt-supplier-onboarding.yaml", "individual_contributor", {"custom_assistant_instructions"}),
 ]
 

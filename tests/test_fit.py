@@ -187,10 +187,11 @@ def test_a_correction_counts_as_iteration_only_in_a_follow_up(rubric):
     challenge = "Where does that 37% come from? I can't find it in the report I gave you."
     followed_up = f"User: summarise the churn report\n\nAssistant: SMB churn rose 37%.\n\nUser: {challenge}\n"
     met, _ = rules.evidence(followed_up, None, rubric, "transcript")
-    assert [e.quote for e in met["iterates_on_output"]] == [f"User: {challenge}"]
+    challenged = {"iterates_on_output", "verifies_and_critiques"}  # iterating, and checking a claim against the source
+    assert all([e.quote for e in met[i]] == [f"User: {challenge}"] for i in challenged)
     asked_first = f"User: {challenge}\n\nAssistant: It is on page 6.\n"  # a question, not a correction
-    assert "iterates_on_output" not in rules.evidence(asked_first, None, rubric, "transcript")[0]
-    assert "iterates_on_output" not in rules.evidence(challenge, None, rubric, "prompt")[0]
+    assert not challenged & rules.evidence(asked_first, None, rubric, "transcript")[0].keys()
+    assert not challenged & rules.evidence(challenge, None, rubric, "prompt")[0].keys()
 
 
 def test_a_transcript_is_judged_on_its_user_turns_and_other_types_on_everything(rubric):
