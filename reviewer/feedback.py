@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from reviewer.indicators import key_only
 from reviewer.rubric import Indicator, Role, Rubric
 from reviewer.schemas import Evidence, Feedback, Gap, Judgement, Strength
 
@@ -18,10 +19,13 @@ GAP_DIMENSION_ORDER = ("verification", "grounding", "framing", "workflow", "resp
 
 
 def pick_strengths(evidence: list[Evidence]) -> list[Strength]:
-    """The highest-level verified evidence, one quote per indicator (or LLM-judged dimension)."""
+    """The highest-level verified evidence, one quote per indicator (or LLM-judged dimension);
+    a quote that is only a key (`pull_request:`) shows nothing a reader can recognise, so it is
+    never a strength's quote."""
     seen: set[str] = set()
     out = []
-    for ev in sorted((e for e in evidence if e.verified), key=lambda e: (-e.level, e.start)):
+    shown = (e for e in evidence if e.verified and not key_only(e.quote))
+    for ev in sorted(shown, key=lambda e: (-e.level, e.start)):
         if ev.indicator in seen:
             continue
         seen.add(ev.indicator)

@@ -19,7 +19,7 @@ from functools import cached_property
 
 import re2
 
-from reviewer.patterns import compile_pattern
+from reviewer.patterns import Pattern, compile_fixed, compile_pattern
 from reviewer.rubric import Indicator, Rubric, StructureCheck
 from reviewer.schemas import Evidence
 
@@ -31,6 +31,14 @@ MAX_HITS_PER_INDICATOR = 5
 MAX_CANDIDATES = 100
 # Occurrences of a key searched for the one its value follows; later ones fall back to the first.
 MAX_KEY_SITES = 100
+# Lines below a bare key searched for the first line of its value (blank ones and nested keys included).
+MAX_VALUE_LOOKAHEAD = 8
+# A trimmed line that only opens a value written below it: a key alone ("instructions: |", "tools:",
+# '"error_handling": {', "**Constraints:**", "- agents:") or an opening bracket. Quoted alone it shows nothing.
+_OPENS_VALUE = compile_fixed(r"""^(?:(?:#{1,6}\s*|[-*]\s+)?(?:\*\*)?["']?[\w. -]{1,60}["']?(?:\*\*)?\s*:\s*(?:\*\*)?"""
+                             r"""\s*(?:[|>][-+0-9]{0,2}|[\[{(])?|[\[{(])$""")
+# A trimmed `key: value` line: beside a key at the same indentation it is a sibling (the key's value is empty).
+_KEY_VALUE = compile_fixed(r"""^["']?[\w.-]{1,60}["']?\s*:(?:\s|$)""")
 
 
 class Lines:
@@ -62,6 +70,29 @@ class Lines:
                 self._trimmed[n] = (end, end)
         return self._trimmed[n]
 
+    def indent(self, n: int) -> int:
+        """Leading white space of line `n` (of a blank line: its length)."""
+        return self.line(n)[0] - self._starts[n]
+
+    def with_value(self, start: int, end: int, skip: set[int]) -> tuple[int, int]:
+        """A quote that is a whole line opening a value below it (`instructions: |`, `tools:`),
+        extended to the value's first line (through nested keys), so the quote shows the work,
+        not the key. Unchanged when there is no such line within MAX_VALUE_LOOKAHEAD lines, the
+        block ends first (a line indented less than the key, or a sibling key) or that line is in `skip`."""
+        n = self.number(start)
+        if (start, end) != self.line(n) or not _OPENS_VALUE.match(self.text[start:end]):
+            return start, end
+        for below in range(n + 1, min(n + 1 + MAX_VALUE_LOOKAHEAD, len(self._starts) - 1)):
+            s, e = self.line(below)
+            if s == e:
+                continue
+            indent, line = self.indent(below), self.text[s:e]
+            if indent < self.indent(n) or (indent == self.indent(n) and _KEY_VALUE.match(line)) or below in skip:
+                break
+            if not _OPENS_VALUE.match(line):
+                return start, min(e, start + MAX_QUOTE_CHARS)
+        return start, end
+
     def quote(self, match_start: int, match_end: int) -> tuple[int, int]:
         """The line around a match, cut to MAX_QUOTE_CHARS centred on the match."""
         start, end = self.span(match_start)
@@ -70,6 +101,12 @@ class Lines:
         centre = (match_start + min(match_end, end)) // 2
         start = max(start, centre - MAX_QUOTE_CHARS // 2)
         return start, min(end, start + MAX_QUOTE_CHARS)
+
+
+def key_only(quote: str) -> bool:
+    """Whether every line of a quote only opens a value (a key such as `pull_request:` whose value
+    is empty, or below the quote): such a quote names the work without showing it."""
+    return all(_OPENS_VALUE.match(line.strip()) for line in quote.split("\n") if line.strip())
 
 
 def _walk(node: object) -> Iterator[dict]:
@@ -159,9 +196,11 @@ class _KeySites:
         return sites[0][0] if sites else None
 
 
-def _pattern_spans(indicator: Indicator, lines: Lines) -> Iterator[tuple[int, int]]:
+def _pattern_spans(patterns: list[Pattern], indicator: Indicator, lines: Lines | None) -> Iterator[tuple[int, int]]:
+    if lines is None:
+        return
     text, excludes = lines.text, indicator.detect.compiled_exclude
-    for pattern in indicator.detect.compiled:
+    for pattern in patterns:
         for m in itertools.islice(pattern.finditer(text), MAX_CANDIDATES):
             if excludes and any(p.match(text[m.start():m.start() + MAX_QUOTE_CHARS]) for p in excludes):
                 continue
@@ -213,11 +252,13 @@ def injection_spans(lines: Lines, rubric: Rubric) -> list[tuple[int, int]]:
     return sorted(lines.line(n) for n in found)
 
 
-def detect(lines: Lines, tree: object, rubric: Rubric,
-           blocked: list[tuple[int, int]] | None = None) -> dict[str, list[Evidence]]:
+def detect(lines: Lines, tree: object, rubric: Rubric, blocked: list[tuple[int, int]] | None = None,
+           followups: Lines | None = None) -> dict[str, list[Evidence]]:
     """Indicators the artifact meets, each with its evidence (distinct lines, first ones first).
 
     Lines in `blocked` (suspected injection, as found by injection_spans) never count as evidence.
+    `followups` is a transcript's follow-up view (same offsets), where `followup_patterns` run.
+    A hit on a line that only opens a value is quoted with the value's first line (Lines.with_value).
     """
     text = lines.text
     blocked_lines = {lines.number(start) for start, _ in blocked or ()}
@@ -227,7 +268,9 @@ def detect(lines: Lines, tree: object, rubric: Rubric,
     for ind in rubric.indicators:
         spans: dict[int, tuple[int, int]] = {}  # line number -> its first hit
         enough = max(MAX_HITS_PER_INDICATOR, ind.detect.min_matches)
-        for span in itertools.chain(_pattern_spans(ind, lines), _structure_spans(ind, lines, flat, sites)):
+        for span in itertools.chain(_pattern_spans(ind.detect.compiled, ind, lines),
+                                    _pattern_spans(ind.detect.compiled_followup, ind, followups),
+                                    _structure_spans(ind, lines, flat, sites)):
             line = lines.number(span[0])
             if span[1] > span[0] and line not in blocked_lines:
                 spans.setdefault(line, span)
@@ -235,9 +278,10 @@ def detect(lines: Lines, tree: object, rubric: Rubric,
                     break
         if len(spans) < ind.detect.min_matches:
             continue
+        quoted = (lines.with_value(s, e, blocked_lines) for s, e in sorted(spans.values())[:MAX_HITS_PER_INDICATOR])
         met[ind.id] = [
             Evidence(indicator=ind.id, dimension=ind.dimension, level=ind.level,
                      label=ind.label, quote=text[s:e], start=s, end=e)
-            for s, e in sorted(spans.values())[:MAX_HITS_PER_INDICATOR]
+            for s, e in quoted
         ]
     return met

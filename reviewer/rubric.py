@@ -84,6 +84,8 @@ Patterns = Annotated[list[str], AfterValidator(_patterns_compile)]
 
 class Detect(_Strict):
     patterns: Patterns = Field(default_factory=list)
+    # matched only on what a transcript's person wrote after the first answer (reviewer.turns.followup_view)
+    followup_patterns: Patterns = Field(default_factory=list)
     structure: list[StructureCheck] = Field(default_factory=list)
     min_matches: int = Field(default=1, ge=1)
     # RE2 has no lookahead: a pattern hit is dropped when one of these matches where it starts
@@ -91,13 +93,17 @@ class Detect(_Strict):
 
     @model_validator(mode="after")
     def _something_to_detect(self) -> "Detect":
-        if not self.patterns and not self.structure:
+        if not self.patterns and not self.followup_patterns and not self.structure:
             raise ValueError("an indicator needs at least one pattern or structure check")
         return self
 
     @cached_property
     def compiled(self) -> list[Pattern]:
         return [compile_pattern(p) for p in self.patterns]
+
+    @cached_property
+    def compiled_followup(self) -> list[Pattern]:
+        return [compile_pattern(p) for p in self.followup_patterns]
 
     @cached_property
     def compiled_exclude(self) -> list[Pattern]:

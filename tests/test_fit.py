@@ -16,7 +16,7 @@ from reviewer.evaluation import fit
 from reviewer.evaluation.cases import load_cases
 from reviewer.judges import rules
 from reviewer.rubric import DEFAULT_RUBRIC, RubricError, fit_path, load_rubric
-from reviewer.turns import person_view
+from reviewer.turns import followup_view, person_view
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -161,6 +161,37 @@ def test_only_the_persons_own_turns_are_evidence_in_a_transcript(kind):
     assert all(line in text.split("\n") for line in kept)
     assert not any("verif" in line for line in kept)  # the assistant's claims are gone
     assert len([line for line in kept if not line.startswith("_**")]) == user_lines
+
+
+def test_chatgpt_copied_turns_are_told_apart():
+    text = "You said:\nsummarise the report\n\nChatGPT said:\nChurn rose 37%.\n\nYou said:\nwhere does 37% come from?\n"
+    kept = [line for line in person_view(text).split("\n") if line.strip()]
+    assert kept == ["You said:", "summarise the report", "You said:", "where does 37% come from?"]
+
+
+@pytest.mark.parametrize("kind", TRANSCRIPTS)
+def test_follow_ups_are_the_persons_turns_after_the_first_answer(kind):
+    text, _ = TRANSCRIPTS[kind]
+    view = followup_view(text)
+    assert len(view) == len(text) and view.count("\n") == text.count("\n")
+    kept = [line for line in view.split("\n") if line.strip()]
+    first_request = {"labels": "summarise", "specstory": "remove", "aider": "add a test", "copilot": "fix the deploy"}
+    assert all(line in text.split("\n") and line in person_view(text) for line in kept)
+    assert not any(first_request[kind] in line or "verif" in line for line in kept)
+    assert kept == {"labels": [], "specstory": [], "aider": ["#### /run pytest"],
+                    "copilot": ["digitarald: Start implementation"]}[kind]
+    assert followup_view("no speakers here, just a request") is None
+
+
+def test_a_correction_counts_as_iteration_only_in_a_follow_up(rubric):
+    challenge = "Where does that 37% come from? I can't find it in the report I gave you."
+    followed_up = f"User: summarise the churn report\n\nAssistant: SMB churn rose 37%.\n\nUser: {challenge}\n"
+    met, _ = rules.evidence(followed_up, None, rubric, "transcript")
+    challenged = {"iterates_on_output", "verifies_and_critiques"}  # iterating, and checking a claim against the source
+    assert all([e.quote for e in met[i]] == [f"User: {challenge}"] for i in challenged)
+    asked_first = f"User: {challenge}\n\nAssistant: It is on page 6.\n"  # a question, not a correction
+    assert not challenged & rules.evidence(asked_first, None, rubric, "transcript")[0].keys()
+    assert not challenged & rules.evidence(challenge, None, rubric, "prompt")[0].keys()
 
 
 def test_a_transcript_is_judged_on_its_user_turns_and_other_types_on_everything(rubric):

@@ -59,10 +59,15 @@ def test_pattern_that_backtracks_is_refused_with_file_location_and_reason(tmp_pa
     assert f"uses {construct}, which the linear-time engine (RE2) cannot run; rewrite it without" in msg
 
 
-def test_structure_and_injection_patterns_must_run_on_re2_too(tmp_path):
+def test_structure_follow_up_and_injection_patterns_must_run_on_re2_too(tmp_path):
     def key(d):
         d["indicators"][0]["detect"]["structure"] = [{"key": r"(a)\1"}]
     assert r"detect -> structure[0]: '(a)\\1' uses a backreference" in _broken(tmp_path, key)
+
+    def follow_up(d):
+        d["indicators"][0]["detect"]["followup_patterns"] = ["(?<!not )wrong"]
+    assert "(id role_or_audience) -> detect -> followup_patterns: '(?<!not )wrong' uses a lookbehind" in _broken(
+        tmp_path, follow_up)
 
     def injection(d):
         d["injection"]["patterns"].append("ignore(?=.*rubric)")

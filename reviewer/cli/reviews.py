@@ -34,8 +34,8 @@ def _print_review(review, console) -> None:
     console.print(fb.summary, markup=False)
     if fb.strengths:
         console.print("[bold]Strengths[/bold]")
-        for s in fb.strengths:
-            console.print(f"  + {s.text}: \"{s.quote}\"", markup=False, highlight=False)
+        for s in fb.strengths:  # a quote may span a key and its value's first line: one line here
+            console.print(f"  + {s.text}: \"{' '.join(s.quote.split())}\"", markup=False, highlight=False)
     if fb.gaps:
         console.print("[bold]Gaps[/bold]")
         for g in fb.gaps:

@@ -11,7 +11,7 @@ from reviewer import levelmodel
 from reviewer.indicators import Lines, detect, injection_spans
 from reviewer.rubric import Rubric
 from reviewer.schemas import DimensionScore, Evidence, Judgement
-from reviewer.turns import person_view
+from reviewer.turns import followup_view, person_view
 
 NAME = "rules"
 
@@ -95,12 +95,16 @@ def dimension_scores(met: dict[str, list[Evidence]], raw: dict[str, int | None],
 def evidence(text: str, tree: object, rubric: Rubric,
              artifact_type: str | None = None) -> tuple[dict[str, list[Evidence]], list[tuple[int, int]]]:
     """The indicators met (with their quotes) and the spans that try to steer the grader, which
-    are left out of detection. In a transcript only the person's own turns count as evidence."""
+    are left out of detection. In a transcript only the person's own turns count as evidence, and
+    what they wrote back after an answer is where the rubric's follow-up patterns look."""
     lines = Lines(text)
     blocked = injection_spans(lines, rubric)
+    followups = None
     if artifact_type == "transcript":
         lines = Lines(person_view(text))
-    return detect(lines, tree, rubric, blocked), blocked
+        view = followup_view(text)
+        followups = None if view is None else Lines(view)
+    return detect(lines, tree, rubric, blocked, followups), blocked
 
 
 def model_features(met: dict[str, list[Evidence]], raw: dict[str, int | None], artifact_type: str | None,
