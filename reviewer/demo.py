@@ -30,6 +30,7 @@ class Organisation(BaseModel):
     weeks: int = Field(ge=1, le=52)
     cases: list[Path]
     artifacts_per_person: tuple[int, int]
+    admins: list[str] = Field(default_factory=list)
     coaches: list[str] = Field(min_length=1)
     leaders: dict[str, list[str]] = Field(default_factory=dict)
     teams: dict[str, dict[str, int]]
@@ -70,10 +71,11 @@ def seed(store: Store, ctx: Context, org: Organisation, root: Path, now: datetim
               for team, roles in org.teams.items() for role, count in roles.items() for n in range(count)]
     work = sorted(((start + timedelta(seconds=rng.uniform(0, (now - start).total_seconds())), person, rng.choice(cases))
                    for person in people for _ in range(rng.randint(*org.artifacts_per_person))), key=lambda w: w[0])
-    accounts = {email: new_password() for email in [*org.coaches, *org.leaders, people[0][0]]}
+    roles = {**{e: "admin" for e in org.admins}, **{e: "coach" for e in org.coaches},
+             **{e: "leader" for e in org.leaders}, people[0][0]: "employee"}
+    accounts = {email: new_password() for email in roles}
     for email, password in accounts.items():
-        role = "coach" if email in org.coaches else "leader" if email in org.leaders else "employee"
-        create_user(store, email, role, password, teams=org.leaders.get(email))
+        create_user(store, email, roles[email], password, teams=org.leaders.get(email))
     counts = {"decided": 0, "released": 0, "evidence_requested": 0}
     try:
         for at, (email, role, team), case in work:
@@ -108,8 +110,13 @@ def _coach(store: Store, ctx: Context, review_id: int, case: LoadedCase, coach: 
         decide(store, ctx, review_id, actor=coach, action="confirm")
     else:
         decide(store, ctx, review_id, actor=coach, action="override", level=label,
-               reason=(case.case.notes or f"the labelled level of {case.id}").strip().split("\n")[0][:500])
+               reason=_first_sentence(case.case.notes) or f"the labelled level of {case.id}")
     if draw >= shares.release:
         return "decided"
     decide(store, ctx, review_id, actor=coach, action="release")
     return "released"
+
+
+def _first_sentence(notes: str | None) -> str:
+    """A case's notes as a coach's short reason: their first sentence, at most 200 characters."""
+    return (notes or "").strip().split("\n")[0].split(". ")[0][:200]

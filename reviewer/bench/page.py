@@ -1,5 +1,7 @@
 """The coach queue page as the store grows: GET /queue latency and HTML size at 100, 1,000 and
-10,000 open reviews, against GET /healthz on the same server (the cost of any request)."""
+10,000 open reviews (beside half as many reviews coaches decided, so the tab counts and the
+agreement warning read real decisions), against GET /healthz on the same server (the cost of
+any request)."""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ SAMPLES = ["l1-prompt-oneliner.txt", "l2-prompt-hr-policy-announcement.txt", "l3
 
 
 class Filler:
-    """Stores copies of a few assessed samples as new open reviews, in big transactions."""
+    """Stores copies of a few assessed samples as new open reviews, and for every second one a
+    review a coach decided (overridden by a level and released, or confirmed), in big transactions."""
 
     def __init__(self, db: Path):
         self.ctx = load_context(Settings(db=db))
@@ -45,7 +48,20 @@ class Filler:
                         self.store, [a.artifact], person=f"person{self.count % 200}@example.com", role="analyst",
                         team=f"team{self.count % 7}", note=None, channel="bench", actor="bench")
                     store_review(self.store, self.ctx, artifact_id, a, self.target, "bench")
+                    if self.count % 2:
+                        self.decided(a)
                     self.count += 1
+
+    def decided(self, a) -> None:
+        _, [artifact_id] = store_submission(self.store, [a.artifact], person=f"person{self.count % 200}@example.com",
+                                            role="analyst", team=None, note=None, channel="bench", actor="bench")
+        review_id = store_review(self.store, self.ctx, artifact_id, a, self.target, "bench")
+        if self.count % 4 == 1:
+            self.store.add_decision(review_id, actor=servers.COACH, action="override",
+                                    level=a.judgement.level % 6 + 1, reason="bench")
+            self.store.add_decision(review_id, actor=servers.COACH, action="release")
+        else:
+            self.store.add_decision(review_id, actor=servers.COACH, action="confirm")
 
     def close(self) -> None:
         self.store.close()
@@ -87,7 +103,8 @@ def growth(work: Path, env: dict, sizes: list[int], runs: int) -> list[Figure]:
             health, _ = latencies(server.port, "/healthz", runs)
             first = first or page
             figures.append(Figure(
-                SECTION, f"GET /queue at {n:,} open reviews", page, "GET /healthz, same server", health,
+                SECTION, f"GET /queue at {n:,} open reviews (and {n // 2:,} decided)", page,
+                "GET /healthz, same server", health,
                 "queue page / healthz latency",
                 notes={"html_bytes": html, "goal_ms": GOAL_MS, "median_over_goal": page.median * 1000 / GOAL_MS,
                        f"median_over_{sizes[0]}": page.median / first.median, "fill_s": round(fill_s, 1)}))
