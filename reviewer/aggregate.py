@@ -66,6 +66,7 @@ def portfolio(results: Sequence[ArtifactResult], rule: PortfolioRule) -> Portfol
 
 def person_estimate(reviews: Sequence[dict], rule: PortfolioRule) -> PortfolioResult:
     """A person's estimate from their stored reviews (listings.latest_by_person rows: the
-    decided `level`, `confidence`, `dimensions`): what the portfolio page and the team map both show."""
-    return portfolio([ArtifactResult(level=r["level"], confidence=r["confidence"],
-                                     dimensions={d["key"]: d["score"] for d in r["dimensions"]}) for r in reviews], rule)
+    decided `level`, `confidence`, `dimensions` as scores by key): what the portfolio page and the
+    team map both show."""
+    return portfolio([ArtifactResult(level=r["level"], confidence=r["confidence"], dimensions=r["dimensions"])
+                      for r in reviews], rule)

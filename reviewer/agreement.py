@@ -53,10 +53,9 @@ SETTLING_ACTIONS = ", ".join(f"'{a}'" for a in sorted(LEVEL_DECISIONS))
 RUBRIC_LABEL = "r.rubric_version || '+' || substr(r.rubric_hash, 1, 12)"
 
 
-def decision_rows(store: Store, since: str | None = None, rubric_version: str | None = None) -> list[Decision]:
-    """The settled reviews, one row each, whose latest level-settling decision was made at or
-    after `since` (an ISO date or time, UTC), under `rubric_version` (a declared version such as
-    1.0, or a full label 1.0+<hash>); oldest decision first."""
+def _settled(since: str | None, rubric_version: str | None) -> tuple[str, list]:
+    """FROM and WHERE of the settled reviews (d: a review's latest level-settling decision, r: the
+    review, a: its artifact, o: the override behind the coach's level, if any) and their arguments."""
     where, args = [f"d.id = (SELECT max(l.id) FROM decisions l WHERE l.review_id = d.review_id "
                    f"AND l.action IN ({SETTLING_ACTIONS}))"], []
     if since:
@@ -65,24 +64,49 @@ def decision_rows(store: Store, since: str | None = None, rubric_version: str | 
     if rubric_version:
         where.append(f"(r.rubric_version = ? OR {RUBRIC_LABEL} = ?)")
         args += [rubric_version, rubric_version]
+    return f"""
+        FROM decisions d JOIN reviews r ON r.id = d.review_id JOIN artifacts a ON a.id = r.artifact_id
+        LEFT JOIN decisions o ON o.id = (SELECT max(o2.id) FROM decisions o2 WHERE o2.review_id = d.review_id
+                                         AND o2.action = 'override' AND o2.id <= d.id)
+        WHERE d.action IN ({SETTLING_ACTIONS}) AND {' AND '.join(where)}""", args
+
+
+def decision_rows(store: Store, since: str | None = None, rubric_version: str | None = None) -> list[Decision]:
+    """The settled reviews, one row each, whose latest level-settling decision was made at or
+    after `since` (an ISO date or time, UTC), under `rubric_version` (a declared version such as
+    1.0, or a full label 1.0+<hash>); oldest decision first."""
+    settled, args = _settled(since, rubric_version)
     rows = store.query(f"""
         SELECT d.id AS decision_id, d.created_at AS decided_at, d.actor, d.action,
                o.id AS override_id, o.created_at AS override_at, o.actor AS override_actor, o.reason,
                r.id AS review_id, r.level AS automated_level, coalesce(o.level, r.level) AS coach_level,
                {RUBRIC_LABEL} AS rubric, r.judge, a.artifact_type
-        FROM decisions d JOIN reviews r ON r.id = d.review_id JOIN artifacts a ON a.id = r.artifact_id
-        LEFT JOIN decisions o ON o.id = (SELECT max(o2.id) FROM decisions o2 WHERE o2.review_id = d.review_id
-                                         AND o2.action = 'override' AND o2.id <= d.id)
-        WHERE d.action IN ({SETTLING_ACTIONS}) AND {' AND '.join(where)} ORDER BY d.id""", args)
+        {settled} ORDER BY d.id""", args)
     return [Decision(**r) for r in rows]
 
 
-def figures(rows: Sequence[Decision]) -> dict:
+def settled_levels(store: Store, since: str) -> tuple[list[int], list[int]]:
+    """The coaches' and the automated levels of the reviews settled since `since`, counted in SQL
+    (at most 36 level pairs come back), for the queue's warning on every page load."""
+    settled, args = _settled(since, None)
+    coach, auto = [], []
+    for c, a, n in store.conn.execute(f"SELECT coalesce(o.level, r.level), r.level, count(*) {settled} "
+                                      "GROUP BY 1, 2", args):
+        coach += [c] * n
+        auto += [a] * n
+    return coach, auto
+
+
+def level_figures(coach: Sequence[int], auto: Sequence[int]) -> dict:
     """n, exact and adjacent agreement, QWK and mean absolute error (None figures when empty),
     coaches' levels taken as the reference."""
-    coach, auto = [r.coach_level for r in rows], [r.automated_level for r in rows]
-    return {"n": len(rows), "exact": exact_agreement(coach, auto), "adjacent": adjacent_agreement(coach, auto),
+    return {"n": len(coach), "exact": exact_agreement(coach, auto), "adjacent": adjacent_agreement(coach, auto),
             "qwk": quadratic_weighted_kappa(coach, auto), "mae": mean_absolute_error(coach, auto)}
+
+
+def figures(rows: Sequence[Decision]) -> dict:
+    """level_figures of decision_rows."""
+    return level_figures([r.coach_level for r in rows], [r.automated_level for r in rows])
 
 
 def iso_week(at: str) -> str:
@@ -113,10 +137,10 @@ def agreement(rows: Sequence[Decision]) -> dict:
     }
 
 
-def alarm(rows: Sequence[Decision], policy: AgreementPolicy) -> str | None:
-    """Why agreement over the policy's window (`rows` are its decisions) is below the policy's
-    thresholds, in one sentence; None when it is not, or too few decisions exist to tell."""
-    f = figures(rows)
+def alarm(f: dict, policy: AgreementPolicy) -> str | None:
+    """Why agreement over the policy's window (`f`: the figures of the reviews settled in it) is
+    below the policy's thresholds, in one sentence; None when it is not, or too few reviews were
+    settled to tell."""
     if f["n"] < policy.min_decisions:
         return None
     low = []
@@ -131,6 +155,6 @@ def alarm(rows: Sequence[Decision], policy: AgreementPolicy) -> str | None:
 
 
 def recent_alarm(store: Store, policy: AgreementPolicy) -> str | None:
-    """The policy's warning over the decisions of its window, ending now (see `alarm`)."""
+    """The policy's warning over the reviews settled in its window, ending now (see `alarm`)."""
     start = datetime.now(UTC) - timedelta(days=policy.days)
-    return alarm(decision_rows(store, start.isoformat(timespec="milliseconds")), policy)  # store.now()'s format
+    return alarm(level_figures(*settled_levels(store, start.isoformat(timespec="milliseconds"))), policy)

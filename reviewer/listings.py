@@ -168,15 +168,20 @@ def person_history(store: Store, email: str, limit: int = 200) -> list[dict]:
         FROM q WHERE q.person = ? ORDER BY q.artifact_id DESC LIMIT ?) ORDER BY created_at, id""", [email, limit])
 
 
-def latest_by_person(store: Store, email: str | None = None) -> list[dict]:
+def latest_by_person(store: Store, email: str | None = None, scores: bool = True) -> list[dict]:
     """The newest review of each artifact of every person (or of one), ordered by person: what
     the portfolio rule reads (`level`, the coach's where one overrode it; `confidence`;
-    `dimensions`) with the person's `team` and `role` as the people table holds them. One query,
-    so a map of the whole organisation costs one scan."""
+    `dimensions`, each dimension's score by key, left empty unless `scores`: a level does not
+    depend on them, and reading them costs most of a whole organisation's map) with the person's
+    `team` and `role` as the people table holds them. One query, so a map of the whole
+    organisation costs one scan."""
+    dimensions = """(SELECT json_group_object(json_extract(d.value, '$.key'), json_extract(d.value, '$.score'))
+                      FROM json_each(r.dimensions) d)""" if scores else "'{}'"
     sql = f"""WITH q AS ({_LATEST})
-              SELECT q.id, q.person, q.team, p.role, q.level, q.automated_level, q.confidence, r.dimensions
+              SELECT q.id, q.person, q.team, p.role, q.level, q.automated_level, q.confidence,
+                     {dimensions} AS dimensions
               FROM q JOIN reviews r ON r.id = q.id JOIN people p ON p.email = q.person
               {"WHERE q.person = ?" if email is not None else ""}
               ORDER BY q.person, q.artifact_id"""
-    return [{**row, "dimensions": json.loads(row["dimensions"] or "[]")}
+    return [{**row, "dimensions": json.loads(row["dimensions"] or "{}")}
             for row in store.query(sql, [email] if email is not None else [])]

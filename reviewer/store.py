@@ -153,8 +153,15 @@ def _v7(db: "sqlite_utils.Database") -> None:
     db.execute("ALTER TABLE decisions ADD COLUMN artifact_id INTEGER REFERENCES artifacts(id)")
 
 
+def _v8(db: "sqlite_utils.Database") -> None:
+    """Covering indexes for what the queue looks up for every review (its most severe flag, its
+    latest status-setting decision, a coach's level): answered from the index alone."""
+    db["flags"].create_index(["review_id", "severity"])
+    db["decisions"].create_index(["review_id", "action", "level"])
+
+
 # Each entry moves the schema one version up; append, never edit, so old files migrate.
-MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 BUSY_TIMEOUT = 5.0  # seconds a write waits for the lock before StoreBusy
 SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 SCHEMA_VERSION = len(MIGRATIONS)

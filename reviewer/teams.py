@@ -112,7 +112,7 @@ def build_map(people: Sequence[PersonLevel], roles: Roles, *, scope: Collection[
 def proficiency_map(store: Store, ctx: Context, *, scope: Collection[str] | None = None,
                     team: str | None = None, role: str | None = None) -> TeamMap:
     """The map from the store: one query over everybody, then the pure steps above."""
-    people = person_levels(latest_by_person(store), ctx.rubric.portfolio, ctx.roles)
+    people = person_levels(latest_by_person(store, scores=False), ctx.rubric.portfolio, ctx.roles)
     return build_map(people, ctx.roles, scope=scope, team=team, role=role)
 
 

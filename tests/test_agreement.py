@@ -12,7 +12,16 @@ from sklearn.metrics import cohen_kappa_score
 from typer.testing import CliRunner
 
 from reviewer.accounts import create_user
-from reviewer.agreement import Decision, agreement, alarm, figures, iso_week
+from reviewer.agreement import (
+    Decision,
+    agreement,
+    alarm,
+    decision_rows,
+    figures,
+    iso_week,
+    level_figures,
+    settled_levels,
+)
 from reviewer.cli import app
 from reviewer.config import Settings
 from reviewer.flags import AgreementPolicy, load_policy
@@ -65,12 +74,12 @@ def test_agreement_groups_by_rubric_type_judge_and_iso_week():
 
 
 def test_the_alarm_needs_enough_decisions_and_a_figure_under_its_threshold():
-    assert alarm(ROWS, AgreementPolicy(min_decisions=5, min_exact=0.9)) is None  # too few to tell
-    message = alarm(ROWS, AgreementPolicy(days=14, min_decisions=4, min_exact=0.6, min_qwk=-1))
+    assert alarm(figures(ROWS), AgreementPolicy(min_decisions=5, min_exact=0.9)) is None  # too few to tell
+    message = alarm(figures(ROWS), AgreementPolicy(days=14, min_decisions=4, min_exact=0.6, min_qwk=-1))
     assert message and "exact agreement 50% (threshold 60%)" in message and "QWK" not in message
     assert "4 reviews coaches settled in the last 14 days" in message
-    assert alarm(ROWS, AgreementPolicy(min_decisions=4, min_exact=0.5, min_qwk=-1)) is None  # at the threshold is fine
-    assert "QWK" in alarm(ROWS, AgreementPolicy(min_decisions=4, min_exact=0, min_qwk=0.99))
+    assert alarm(figures(ROWS), AgreementPolicy(min_decisions=4, min_exact=0.5, min_qwk=-1)) is None  # at the threshold is fine
+    assert "QWK" in alarm(figures(ROWS), AgreementPolicy(min_decisions=4, min_exact=0, min_qwk=0.99))
 
 
 def test_the_policy_file_holds_the_threshold():
@@ -117,6 +126,12 @@ def decided(settings, ctx, tmp_path):
     decide(store, ctx2, later[0], actor="cy@example.com", action="confirm")
     store.close()
     return {"ids": ids, "levels": levels, "later": later, "label": ctx.rubric.version_label}
+
+
+def test_the_queues_counted_levels_give_the_figures_of_the_rows(settings, decided):
+    store = Store(settings.db)
+    for since in ("2000-01-01", "2026-02-01"):
+        assert level_figures(*settled_levels(store, since)) == figures(decision_rows(store, since))
 
 
 def test_the_cli_reports_agreement_with_filters_and_json(settings, decided):

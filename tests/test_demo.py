@@ -56,7 +56,7 @@ def test_every_page_has_something_to_show_on_the_demo(settings, browser):
         coach.goto(server.url + "/agreement")
         assert int(coach.inner_text("#agreement-overall strong")) > 20
         assert coach.locator("#overrides tr").count() > 5
-        coach.screenshot(path=str(SHOTS / "demo-agreement.png"), full_page=True)
+        coach.screenshot(path=str(SHOTS / "demo-agreement.png"))  # the figures and the weekly chart
         coach.goto(server.url + "/map")
         assert coach.locator("table.heatmap tr").count() == 1 + 8  # a row per team and role
         coach.screenshot(path=str(SHOTS / "demo-map.png"), full_page=True)

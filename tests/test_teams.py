@@ -36,7 +36,7 @@ runner = CliRunner()
 
 def rows(*people):
     """Hand-made latest_by_person rows: (person, team, role, [(level, confidence), ...])."""
-    return [{"id": i, "person": p, "team": t, "role": r, "level": lv, "confidence": c, "dimensions": []}
+    return [{"id": i, "person": p, "team": t, "role": r, "level": lv, "confidence": c, "dimensions": {}}
             for i, (p, t, r, reviews) in enumerate(people) for lv, c in reviews]
 
 

@@ -1,7 +1,7 @@
 """The coach queue page as the store grows: GET /queue latency and HTML size at 100, 1,000 and
 10,000 open reviews (beside half as many reviews coaches decided, so the tab counts and the
-agreement warning read real decisions), against GET /healthz on the same server (the cost of
-any request)."""
+agreement warning read real decisions), and the team map (every person's portfolio from one
+query) over the same reviews, against GET /healthz on the same server (the cost of any request)."""
 
 from __future__ import annotations
 
@@ -101,6 +101,7 @@ def growth(work: Path, env: dict, sizes: list[int], runs: int) -> list[Figure]:
             fill_s = time.perf_counter() - start
             page, html = latencies(server.port, "/queue", runs)
             health, _ = latencies(server.port, "/healthz", runs)
+            team_map, map_html = latencies(server.port, "/map", runs)
             first = first or page
             figures.append(Figure(
                 SECTION, f"GET /queue at {n:,} open reviews (and {n // 2:,} decided)", page,
@@ -108,6 +109,9 @@ def growth(work: Path, env: dict, sizes: list[int], runs: int) -> list[Figure]:
                 "queue page / healthz latency",
                 notes={"html_bytes": html, "goal_ms": GOAL_MS, "median_over_goal": page.median * 1000 / GOAL_MS,
                        f"median_over_{sizes[0]}": page.median / first.median, "fill_s": round(fill_s, 1)}))
+            figures.append(Figure(
+                SECTION, f"GET /map (team map, every person's portfolio) at {n * 3 // 2:,} reviews", team_map,
+                "GET /healthz, same server", health, "team map / healthz latency", notes={"html_bytes": map_html}))
     finally:
         server.stop()
         filler.close()

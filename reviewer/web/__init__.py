@@ -1,1 +1,1 @@
-"""The web app: the JSON API and the pages employees, coaches and admins use."""
+"""The web app: the JSON API and the pages employees, coaches, leaders and admins use."""
