@@ -52,7 +52,10 @@ def leader_teams(teams: str | list[str] | None, role: str) -> list[str]:
         raise AccountError("a leader needs the teams they lead, comma-separated, e.g. support,sales")
     if too_long := [t for t in names if len(t) > schemas.MAX_TEAM]:
         raise AccountError(f"team name {too_long[0][:40]!r}... is over {schemas.MAX_TEAM} characters")
-    return names
+    from reviewer.service import free_text  # the scoring stack, only when a leader is made
+
+    # redacted as people's team names are on a submission, so the names match
+    return sorted({free_text(t, schemas.MAX_TEAM, "team name") for t in names})
 
 
 def create_user(store: Store, email: str, role: str, password: str, team: str | None = None,

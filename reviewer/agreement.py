@@ -4,15 +4,16 @@ Every review a coach has settled (service.LEVEL_DECISIONS: confirm, override, re
 comparison: its automated level against the coach's level at the latest settling decision (the
 latest override's level up to it, else the automated level), dated by that decision. A review
 confirmed and then released counts once, so a bulk confirm-and-release weighs no more than a
-single call. `decision_rows` is the one SQL query; `agreement` and `alarm` are pure functions
-over its rows.
+single call. `settled_reviews` is the SQL every coaching query builds on: `decision_rows` reads
+the settled reviews for the page and the CLI, `settled_levels` only their level pairs for the
+queue's warning; `agreement`, `level_figures` and `alarm` are pure functions.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -27,14 +28,11 @@ from reviewer.service import LEVEL_DECISIONS
 from reviewer.store import Store
 
 
-class Decision(BaseModel):
+class SettledReview(BaseModel):
     """A review's latest level-settling coach decision beside its automated level, and the
     override behind the coach's level, if any."""
 
-    decision_id: int
     decided_at: str
-    actor: str
-    action: str
     override_id: int | None = None
     override_at: str | None = None
     override_actor: str | None = None
@@ -53,9 +51,20 @@ SETTLING_ACTIONS = ", ".join(f"'{a}'" for a in sorted(LEVEL_DECISIONS))
 RUBRIC_LABEL = "r.rubric_version || '+' || substr(r.rubric_hash, 1, 12)"
 
 
-def _settled(since: str | None, rubric_version: str | None) -> tuple[str, list]:
-    """FROM and WHERE of the settled reviews (d: a review's latest level-settling decision, r: the
-    review, a: its artifact, o: the override behind the coach's level, if any) and their arguments."""
+def since_date(value: str) -> str:
+    """A `since` filter as given (YYYY-MM-DD) in the form decisions are dated; ValueError says how
+    to write it."""
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"since {value!r}: give a date as YYYY-MM-DD, e.g. 2026-01-31") from None
+
+
+def settled_reviews(since: str | None, rubric_version: str | None = None) -> tuple[str, list]:
+    """FROM and WHERE of the settled reviews, one row each (d: the review's latest level-settling
+    decision, made at or after `since`; r: the review, under `rubric_version` when given; a: its
+    artifact; s: its submission; o: the override behind the coach's level, if any), and their
+    arguments: the SQL every coaching query builds on."""
     where, args = [f"d.id = (SELECT max(l.id) FROM decisions l WHERE l.review_id = d.review_id "
                    f"AND l.action IN ({SETTLING_ACTIONS}))"], []
     if since:
@@ -66,29 +75,29 @@ def _settled(since: str | None, rubric_version: str | None) -> tuple[str, list]:
         args += [rubric_version, rubric_version]
     return f"""
         FROM decisions d JOIN reviews r ON r.id = d.review_id JOIN artifacts a ON a.id = r.artifact_id
+        JOIN submissions s ON s.id = a.submission_id
         LEFT JOIN decisions o ON o.id = (SELECT max(o2.id) FROM decisions o2 WHERE o2.review_id = d.review_id
                                          AND o2.action = 'override' AND o2.id <= d.id)
         WHERE d.action IN ({SETTLING_ACTIONS}) AND {' AND '.join(where)}""", args
 
 
-def decision_rows(store: Store, since: str | None = None, rubric_version: str | None = None) -> list[Decision]:
+def decision_rows(store: Store, since: str | None = None, rubric_version: str | None = None) -> list[SettledReview]:
     """The settled reviews, one row each, whose latest level-settling decision was made at or
     after `since` (an ISO date or time, UTC), under `rubric_version` (a declared version such as
     1.0, or a full label 1.0+<hash>); oldest decision first."""
-    settled, args = _settled(since, rubric_version)
+    settled, args = settled_reviews(since, rubric_version)
     rows = store.query(f"""
-        SELECT d.id AS decision_id, d.created_at AS decided_at, d.actor, d.action,
-               o.id AS override_id, o.created_at AS override_at, o.actor AS override_actor, o.reason,
+        SELECT d.created_at AS decided_at, o.id AS override_id, o.created_at AS override_at, o.actor AS override_actor, o.reason,
                r.id AS review_id, r.level AS automated_level, coalesce(o.level, r.level) AS coach_level,
                {RUBRIC_LABEL} AS rubric, r.judge, a.artifact_type
         {settled} ORDER BY d.id""", args)
-    return [Decision(**r) for r in rows]
+    return [SettledReview(**r) for r in rows]
 
 
 def settled_levels(store: Store, since: str) -> tuple[list[int], list[int]]:
     """The coaches' and the automated levels of the reviews settled since `since`, counted in SQL
     (at most 36 level pairs come back), for the queue's warning on every page load."""
-    settled, args = _settled(since, None)
+    settled, args = settled_reviews(since)
     coach, auto = [], []
     for c, a, n in store.conn.execute(f"SELECT coalesce(o.level, r.level), r.level, count(*) {settled} "
                                       "GROUP BY 1, 2", args):
@@ -104,7 +113,7 @@ def level_figures(coach: Sequence[int], auto: Sequence[int]) -> dict:
             "qwk": quadratic_weighted_kappa(coach, auto), "mae": mean_absolute_error(coach, auto)}
 
 
-def figures(rows: Sequence[Decision]) -> dict:
+def figures(rows: Sequence[SettledReview]) -> dict:
     """level_figures of decision_rows."""
     return level_figures([r.coach_level for r in rows], [r.automated_level for r in rows])
 
@@ -114,16 +123,17 @@ def iso_week(at: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _grouped(rows: Sequence[Decision], key: Callable[[Decision], str]) -> dict[str, dict]:
-    groups: dict[str, list[Decision]] = defaultdict(list)
+def _grouped(rows: Sequence[SettledReview], key: Callable[[SettledReview], str]) -> dict[str, dict]:
+    groups: dict[str, list[SettledReview]] = defaultdict(list)
     for r in rows:
         groups[key(r)].append(r)
     return {name: figures(groups[name]) for name in sorted(groups)}
 
 
-def agreement(rows: Sequence[Decision]) -> dict:
+def agreement(rows: Sequence[SettledReview]) -> dict:
     """The figures overall, per rubric version, artifact type, judge and ISO week of the
-    decision (oldest first), and every override with its reason (newest first)."""
+    decision (oldest first), and the override behind each overridden review's level with its
+    reason (newest first; an earlier override of the same review is not listed)."""
     return {
         "overall": figures(rows),
         "by_rubric": _grouped(rows, lambda r: r.rubric),

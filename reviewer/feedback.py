@@ -120,9 +120,10 @@ class FeedbackText(BaseModel):
 
     @staticmethod
     def of(fb: Feedback) -> "FeedbackText":
-        """The text a coach starts from."""
+        """The text a coach starts from (a quote that spans lines on one line, as each item is)."""
         return FeedbackText(summary=fb.summary,
-                            strengths="\n".join(f"{s.text} | {s.quote}" if s.quote else s.text for s in fb.strengths),
+                            strengths="\n".join(f"{s.text} | {' '.join(s.quote.split())}" if s.quote else s.text
+                                                 for s in fb.strengths),
                             gaps="\n".join(g.text for g in fb.gaps), next_steps="\n".join(fb.next_steps))
 
 

@@ -44,6 +44,10 @@ class FlagPolicy(BaseModel):
         rule = self.rules.get(kind)
         return (rule.title if rule and rule.title else None) or kind.replace("_", " ").capitalize()
 
+    def titles(self) -> dict[str, str]:
+        """What coaches read for each rule."""
+        return {kind: self.title(kind) for kind in self.rules}
+
     def param(self, kind: str, name: str, default: float) -> float:
         rule = self.rules.get(kind)
         return getattr(rule, name, default) if rule else default

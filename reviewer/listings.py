@@ -1,5 +1,7 @@
-"""Lists that grow with the organisation (the coach queue, a person's reviews),
-each one SQL query with pagination, so a page costs the same at 100 reviews or 100,000.
+"""What the pages list from the newest review of each artifact (`_LATEST`), each one SQL query:
+the coach queue and a person's artifacts a page at a time (so a page costs the same at 100
+reviews or 100,000), the next review to work, a person's level history (their latest 200), and
+everybody's reviews for portfolio estimates and the team map.
 
 A review's status is derived in SQL exactly as service.status_of derives it in Python: the
 latest decision that sets a status, else the review's initial status.
@@ -29,7 +31,7 @@ _LATEST = f"""
 SELECT r.id, r.artifact_id, r.level AS automated_level, r.confidence, r.created_at, a.artifact_type, a.submission_id,
        coalesce((SELECT d.level FROM decisions d WHERE d.review_id = r.id AND d.action = 'override'
                  ORDER BY d.id DESC LIMIT 1), r.level) AS level,
-       s.role, p.email AS person, p.team, {_STATUS} AS status,
+       s.role, p.email AS person, p.team, p.role AS person_role, {_STATUS} AS status,
        coalesce((SELECT max(f.severity) FROM flags f WHERE f.review_id = r.id), 0) AS severity
 FROM reviews r
 JOIN artifacts a ON a.id = r.artifact_id
@@ -43,9 +45,10 @@ QUEUE_ORDER = "q.severity DESC, q.created_at, q.id"
 # Statuses a coach can act on now (evidence_requested waits for the employee).
 ACTIONABLE = ("needs_review", "auto_ok", "evidence_answered")
 
-# The queue's tabs: the statuses each shows.
-TABS = {"awaiting": ("needs_review", "auto_ok", "evidence_requested", "evidence_answered"), "decided": ("confirmed", "overridden"),
-        "released": ("released",)}
+# The queue's tabs: the statuses each shows, and what coaches read.
+TABS = {"awaiting": ("needs_review", "auto_ok", "evidence_requested", "evidence_answered"),
+        "decided": ("confirmed", "overridden"), "released": ("released",)}
+TAB_NAMES = {"awaiting": "Awaiting a coach", "decided": "Decided", "released": "Released"}
 
 
 class QueueFilters(BaseModel):
@@ -144,8 +147,8 @@ def person_artifacts(store: Store, email: str, page: int = 1, size: int = PAGE_S
 def next_in_queue(store: Store, after: int) -> int | None:
     """The review a coach can act on that follows `after` in the queue's order (wrapping round
     to the start), other than `after` itself: "save and next" and the `n` key."""
-    keys = store.conn.execute("""SELECT coalesce((SELECT max(severity) FROM flags WHERE review_id = r.id), 0),
-                                        r.created_at FROM reviews r WHERE r.id = ?""", [after]).fetchone()
+    keys = store.conn.execute(f"WITH q AS ({_LATEST}) SELECT q.severity, q.created_at FROM q WHERE q.id = ?",
+                              [after]).fetchone()
     marks = ", ".join("?" * len(ACTIONABLE))
     sql = f"WITH q AS ({_LATEST}) SELECT q.id FROM q WHERE q.status IN ({marks}) AND q.id != ?"
     if keys is not None:
@@ -175,13 +178,12 @@ def latest_by_person(store: Store, email: str | None = None, scores: bool = True
     depend on them, and reading them costs most of a whole organisation's map) with the person's
     `team` and `role` as the people table holds them. One query, so a map of the whole
     organisation costs one scan."""
-    dimensions = """(SELECT json_group_object(json_extract(d.value, '$.key'), json_extract(d.value, '$.score'))
-                      FROM json_each(r.dimensions) d)""" if scores else "'{}'"
+    dimensions, source = ("""(SELECT json_group_object(json_extract(d.value, '$.key'), json_extract(d.value, '$.score'))
+                              FROM json_each(r.dimensions) d)""", "q JOIN reviews r ON r.id = q.id") if scores \
+        else ("'{}'", "q")
     sql = f"""WITH q AS ({_LATEST})
-              SELECT q.id, q.person, q.team, p.role, q.level, q.automated_level, q.confidence,
-                     {dimensions} AS dimensions
-              FROM q JOIN reviews r ON r.id = q.id JOIN people p ON p.email = q.person
-              {"WHERE q.person = ?" if email is not None else ""}
+              SELECT q.id, q.person, q.team, q.person_role AS role, q.level, q.confidence, {dimensions} AS dimensions
+              FROM {source} WHERE {"q.person = ?" if email is not None else "q.person IS NOT NULL"}
               ORDER BY q.person, q.artifact_id"""
     return [{**row, "dimensions": json.loads(row["dimensions"] or "{}")}
             for row in store.query(sql, [email] if email is not None else [])]

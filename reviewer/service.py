@@ -341,8 +341,9 @@ def final_view(store: Store, ctx: Context, review_id: int) -> Review:
 def final_of(row: dict, ctx: Context) -> Review:
     """The review as everyone sees it once a coach has decided: the coach's level, feedback
     rebuilt for that level (its gaps and next steps against the role target), or the coach's
-    edited feedback when the edit came after the latest override (an edit made for an
-    earlier level no longer fits), and the automated level kept beside it."""
+    edited feedback when the edit came after the latest override and was made for this level
+    (an edit for another level no longer fits), and the automated level in `automated_level`
+    when the coach decided another."""
     review = review_of(row, ctx)
     level, edited = review.level, None
     for d in row["decisions"]:
@@ -350,6 +351,8 @@ def final_of(row: dict, ctx: Context) -> Review:
             level, edited = d["level"], None
         if d["action"] == "edit_feedback" and d["feedback"]:
             edited = Feedback(**d["feedback"])
+    if edited is not None and edited.level != level:
+        edited = None  # made for another level (an override stored while the coach was editing)
     if level == review.level and edited is None:
         return review
     feedback = edited

@@ -1,5 +1,6 @@
 """The SQLite store (sqlite-utils): append-only records of people, submissions, artifacts,
-reviews, judge samples, flags, coach decisions and an audit log.
+reviews, judge samples, flags, decisions on reviews (a coach's, or the employee's answer to a
+request for evidence), the teams leaders lead, and an audit log.
 
 No record is updated in place: a rescore is a new review linked to the one it supersedes, a
 coach's call is a new decision, and a review's status is derived from its latest decision.
@@ -155,9 +156,11 @@ def _v7(db: "sqlite_utils.Database") -> None:
 
 def _v8(db: "sqlite_utils.Database") -> None:
     """Covering indexes for what the queue looks up for every review (its most severe flag, its
-    latest status-setting decision, a coach's level): answered from the index alone."""
+    latest status-setting decision, a coach's level): answered from the index alone; and the
+    answer to an evidence request found by its artifact."""
     db["flags"].create_index(["review_id", "severity"])
     db["decisions"].create_index(["review_id", "action", "level"])
+    db["decisions"].create_index(["artifact_id"])
 
 
 # Each entry moves the schema one version up; append, never edit, so old files migrate.

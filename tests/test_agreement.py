@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from reviewer.accounts import create_user
 from reviewer.agreement import (
-    Decision,
+    SettledReview,
     agreement,
     alarm,
     decision_rows,
@@ -37,9 +37,9 @@ runner = CliRunner()
 
 
 def row(n: int, automated: int, coach: int, action: str, at: str, kind: str = "prompt", judge: str = "rules",
-        rubric: str = "1.0+aaaaaaaaaaaa", reason: str | None = None) -> Decision:
+        rubric: str = "1.0+aaaaaaaaaaaa", reason: str | None = None) -> SettledReview:
     override = {"override_id": n, "override_at": at, "override_actor": "cy@example.com"} if action == "override" else {}
-    return Decision(decision_id=n, decided_at=at, actor="cy@example.com", action=action, reason=reason, review_id=10 + n,
+    return SettledReview(decided_at=at, reason=reason, review_id=10 + n,
                     automated_level=automated, coach_level=coach, rubric=rubric, judge=judge, artifact_type=kind,
                     **override)
 

@@ -294,3 +294,42 @@ def test_coaches_deciding_on_one_review_at_once_store_every_decision(site, setti
     assert answers == [303] * 8
     assert sorted(actions(settings, review_id)) == sorted(f["action"] for f in forms for _ in range(2))
     assert len([e for e in store.audit_entries("review", review_id) if e["action"] != "score"]) == 8
+
+
+def test_an_unchanged_edit_form_keeps_the_feedback_even_with_a_quote_over_two_lines():
+    from reviewer.feedback import FeedbackText, edited_feedback
+    from reviewer.schemas import Feedback, Strength
+
+    fb = Feedback(summary="s", level=3, level_name="n", role=None, target=None, gap=None, gaps=[], next_steps=["x"],
+                  submit_next="y", strengths=[Strength(indicator="grounds", text="Grounds the model",
+                                                       quote="instructions: |\n  Answer only from the files")])
+    again = edited_feedback(fb, FeedbackText.of(fb))
+    assert [(s.indicator, s.text, s.quote) for s in again.strengths] == \
+        [("grounds", "Grounds the model", "instructions: | Answer only from the files")]
+
+
+def test_an_edit_stored_after_a_concurrent_override_does_not_show_the_old_levels_gaps(settings):
+    from reviewer.feedback import FeedbackText
+    from reviewer.pipeline import load_context
+    from reviewer.service import decide, edited_view, final_view
+
+    [review_id] = seed(settings, ["ana@example.com"])
+    ctx, store = load_context(settings), Store(settings.db)
+    before = store.review_row(review_id)  # the coach opened the page at the automated level ...
+    stale = edited_view(before, ctx, FeedbackText(summary="Edited for the automated level."))
+    new_level = before["level"] % 6 + 1
+    decide(store, ctx, review_id, actor="dan@example.com", action="override", level=new_level, reason="r")
+    store.add_decision(review_id, actor="cy@example.com", action="edit_feedback", feedback=stale.model_dump())
+    final = final_view(store, ctx, review_id)  # ... and their edit landed after another coach's override
+    assert final.level == new_level and final.feedback.level == new_level
+    assert final.feedback.summary != "Edited for the automated level."
+
+
+def test_odd_form_and_query_values_on_the_queue_get_pages_not_errors(site):
+    coach = signed_in(site, "cy@example.com", "cy-password-333")
+    csrf = form_csrf(coach, "/queue")
+    for ids in (["²"], ["9" * 5000], ["-1"], ["0"]):
+        r = coach.post("/queue/release", data={"csrf": csrf, "ids": ids})
+        assert r.status_code == 303 and r.headers["location"].startswith("/queue"), ids
+    for level in ("²", "99999999999999999999", "-3", "abc"):
+        assert coach.get("/queue", params={"level": level}).status_code == 200, level

@@ -233,3 +233,12 @@ def test_report_teams_on_an_empty_database(settings):
     assert r.exit_code == 0 and "No one with a reviewed artifact yet." in r.output
     r = runner.invoke(cli, ["report", "teams", "--csv", "--db", str(settings.db)])
     assert parse(r.output) == [MAP_HEADER]
+
+
+def test_a_leaders_team_names_are_redacted_as_peoples_are():
+    from reviewer.accounts import leader_teams
+    from reviewer.service import free_text
+
+    name = "ops of jane.doe@example.com"
+    assert leader_teams([name], "leader") == [free_text(name, 100)]
+    assert "jane.doe@example.com" not in leader_teams([name], "leader")[0]

@@ -4,7 +4,6 @@ decisions exported as eval cases (ground truth from an organisation's own coache
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,12 +16,12 @@ SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only reviews s
 
 
 def _since(value: str | None) -> str | None:
-    if value is None:
-        return None
+    from reviewer.agreement import since_date
+
     try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        common.fail(f"--since {value!r}: give a date as YYYY-MM-DD, e.g. 2026-01-31")
+        return None if value is None else since_date(value)
+    except ValueError as e:
+        common.fail(f"--{e}")
 
 
 def _share(value: float | None) -> str:

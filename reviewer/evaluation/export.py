@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reviewer.agreement import RUBRIC_LABEL, SETTLING_ACTIONS
+from reviewer.agreement import RUBRIC_LABEL, SETTLING_ACTIONS, settled_reviews
 from reviewer.evaluation.cases import Case, CaseError, Expected, dump_case
 from reviewer.store import Store
 
@@ -16,33 +16,20 @@ MANIFEST = "export.json"  # marks a folder as written by export-cases, and from 
 
 def decided_reviews(store: Store, since: str | None = None, only_overridden: bool = False) -> list[dict]:
     """The newest review of each artifact among those a coach settled (confirm, override,
-    release), with its stored (redacted) text, its latest override's level and reason, and the
-    time of its latest level-settling decision; only those decided at or after `since`, or
-    overridden, when asked."""
-    where, args = [], []
-    if since:
-        where.append("last.created_at >= ?")
-        args.append(since)
-    if only_overridden:
-        where.append("override_level IS NOT NULL")
+    release; agreement.settled_reviews), with its stored (redacted) text, the override behind the
+    coach's level (level and reason) and the time of its latest level-settling decision; only
+    those decided at or after `since`, or overridden, when asked."""
+    settled, args = settled_reviews(since)
     return store.query(f"""
-        WITH decided AS (
-            SELECT r.id, r.artifact_id, (SELECT max(d.id) FROM decisions d WHERE d.review_id = r.id
-                                         AND d.action IN ({SETTLING_ACTIONS})) AS last_decision
-            FROM reviews r)
-        SELECT q.id AS review_id, q.artifact_id, r.level AS automated_level, r.judge,
-               {RUBRIC_LABEL} AS rubric,
-               a.text, a.artifact_type, s.role, last.created_at AS decided_at,
-               (SELECT o.level FROM decisions o WHERE o.review_id = q.id AND o.action = 'override'
-                ORDER BY o.id DESC LIMIT 1) AS override_level,
-               (SELECT o.reason FROM decisions o WHERE o.review_id = q.id AND o.action = 'override'
-                ORDER BY o.id DESC LIMIT 1) AS override_reason
-        FROM decided q JOIN reviews r ON r.id = q.id JOIN artifacts a ON a.id = q.artifact_id
-        JOIN submissions s ON s.id = a.submission_id JOIN decisions last ON last.id = q.last_decision
-        WHERE q.id = (SELECT max(q2.id) FROM decided q2 WHERE q2.artifact_id = q.artifact_id
-                      AND q2.last_decision IS NOT NULL)
-        {''.join(' AND ' + w for w in where)}
-        ORDER BY q.artifact_id""", args)
+        SELECT r.id AS review_id, r.artifact_id, r.level AS automated_level, r.judge, {RUBRIC_LABEL} AS rubric,
+               a.text, a.artifact_type, s.role, d.created_at AS decided_at,
+               o.level AS override_level, o.reason AS override_reason
+        {settled}
+          AND NOT EXISTS (SELECT 1 FROM reviews newer JOIN decisions nd ON nd.review_id = newer.id
+                          WHERE newer.artifact_id = r.artifact_id AND newer.id > r.id
+                            AND nd.action IN ({SETTLING_ACTIONS}))
+          {"AND o.id IS NOT NULL" if only_overridden else ""}
+        ORDER BY r.artifact_id""", args)
 
 
 def case_file(artifact_id: int) -> str:

@@ -21,7 +21,3 @@ def render(request: Request, name: str, status_code: int = 200, **values) -> HTM
     remember_visitor(request, response)
     return response
 
-
-def flag_titles(ctx) -> dict[str, str]:
-    """What coaches read for each flag rule (rubrics/flags.yaml `title`)."""
-    return {kind: ctx.policy.title(kind) for kind in ctx.policy.rules}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from reviewer.agreement import agreement, decision_rows, recent_alarm
+from reviewer.agreement import agreement, decision_rows, recent_alarm, since_date
 from reviewer.web.dependencies import get_context, get_store, require_coach
 from reviewer.web.render import render
 
@@ -24,9 +23,9 @@ def agreement_page(request: Request, coach: Annotated[dict, Depends(require_coac
     """Exact and adjacent agreement and QWK overall, per rubric version, artifact type, judge and
     week, the overrides with their reasons, and the policy's warning when agreement is low."""
     try:
-        start = date.fromisoformat(since).isoformat() if since.strip() else None
-    except ValueError:
-        raise HTTPException(status_code=422, detail=f"since {since!r}: give a date as YYYY-MM-DD") from None
+        start = since_date(since) if since.strip() else None
+    except ValueError as e:
+        raise HTTPException(status_code=422, detail=str(e)) from None
     report = agreement(decision_rows(store, start, rubric_version.strip() or None))
     policy = ctx.policy.agreement
     return render(request, "agreement.html", user=coach, report=report, policy=policy,

@@ -117,8 +117,8 @@ def read_submission(submission_id: RowId, store: StoreDep, user: UserDep) -> Sub
 @router.get("/reviews/{review_id:int}", response_model=Review)
 def read_review(review_id: RowId, store: StoreDep, ctx: ContextDep, user: UserDep) -> Review:
     """Coaches see every review; employees (leaders too) their own once released, and leaders are
-    refused (403) any other. Both see the coach's decisions applied (the automated level stays in
-    `automated_level`)."""
+    refused (403) any other. Both see the coach's decisions applied (`automated_level` holds the
+    judge's level when a coach decided another)."""
     if is_coach(user):
         return final_view(store, ctx, review_id)
     try:

@@ -10,14 +10,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from reviewer.agreement import recent_alarm
-from reviewer.listings import TABS, QueueFilters, next_in_queue, queue_counts, queue_reviews
+from reviewer.listings import TAB_NAMES, TABS, QueueFilters, next_in_queue, queue_counts, queue_reviews
 from reviewer.service import MAX_BULK, confirm_and_release
 from reviewer.web.dependencies import get_context, get_store, require_coach
-from reviewer.web.render import flag_titles, render
+from reviewer.web.render import render
 from reviewer.web.sessions import check_csrf
 
 router = APIRouter(include_in_schema=False)
-TAB_NAMES = {"awaiting": "Awaiting a coach", "decided": "Decided", "released": "Released"}
+LEVELS = {str(n) for n in range(1, 7)}  # the level filter's values ("" and anything else: any level)
 
 
 @router.get("/queue", response_class=HTMLResponse)
@@ -29,7 +29,7 @@ def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], stor
     time, with each person's role target and gap."""
     filters = QueueFilters(tab=tab if tab in TABS else "awaiting", person=person.strip() or None, flag=flag or None,
                            role=role or None, team=team or None,
-                           level=int(level) if level and level.isdigit() else None)
+                           level=int(level) if level in LEVELS else None)
     counts = queue_counts(store)
     listing = queue_reviews(store, filters, counts[filters.tab], page)
     targets = {key: r.target for key, r in ctx.roles.roles.items()}
@@ -37,7 +37,7 @@ def queue(request: Request, coach: Annotated[dict, Depends(require_coach)], stor
              "gap": targets[r["role"]] - r["level"] if r["role"] in targets else None} for r in listing.rows]
     query = filters.model_dump(exclude_none=True, exclude={"tab"})
     return render(request, "queue.html", user=coach, listing=listing, rows=rows, counts=counts,
-                  kinds=sorted(ctx.policy.rules), titles=flag_titles(ctx), roles=ctx.roles.roles, filters=filters,
+                  kinds=sorted(ctx.policy.rules), titles=ctx.policy.titles(), roles=ctx.roles.roles, filters=filters,
                   tabs=TAB_NAMES, query={"tab": filters.tab, **query}, released=released, selected=selected,
                   agreement_alarm=recent_alarm(store, ctx.policy.agreement))
 
@@ -57,7 +57,7 @@ async def release_selected(request: Request, coach: Annotated[dict, Depends(requ
     alone); back to the queue with how many were released."""
     form = await request.form(max_fields=MAX_BULK + 10)
     check_csrf(request, str(form.get("csrf", "")))
-    ids = [int(i) for i in form.getlist("ids") if str(i).isdigit() and 0 < int(i) < 2**63]
+    ids = [int(i) for i in map(str, form.getlist("ids")) if i.isascii() and i.isdigit() and 0 < len(i) < 19]
     if not ids:
         return RedirectResponse("/queue", status_code=303)
     try:  # the writes wait for the database lock off the event loop

@@ -33,7 +33,7 @@ from reviewer.web.dependencies import (
     require_coach,
 )
 from reviewer.web.highlight import highlighted_lines
-from reviewer.web.render import flag_titles, render
+from reviewer.web.render import render
 from reviewer.web.routers.pages import form_items
 from reviewer.web.sessions import check_csrf
 
@@ -51,15 +51,15 @@ def _lines(row: dict, review) -> list:
     return highlighted_lines(row["text"], [(e.start, e.end) for e in review.evidence if e.verified])
 
 
-def coach_page(request: Request, user: dict, store, ctx, row: dict, status_code: int = 200, **values):
+def coach_page(request: Request, user: dict, store, ctx, row: dict, **values):
     """The coach's view of a review: the automated result, the coach's decisions applied, the
     employee's note and answers, and the decision forms (prefilled from the final view)."""
     review, final = review_of(row, ctx), final_of(row, ctx)
     samples = store.query("SELECT * FROM judge_samples WHERE review_id = ? ORDER BY id", [row["id"]])
     values.setdefault("edit", FeedbackText.of(final.feedback))
-    return render(request, "review_coach.html", status_code=status_code, user=user, r=review, final=final,
-                  lines=_lines(row, review), samples=samples, decisions=row["decisions"], rubric=ctx.rubric,
-                  note=row["note"], titles=flag_titles(ctx), labels={i.id: i.label for i in ctx.rubric.indicators},
+    return render(request, "review_coach.html", user=user, r=review, final=final,
+                  lines=_lines(row, review), samples=samples, decisions=row["decisions"], note=row["note"],
+                  titles=ctx.policy.titles(), labels={i.id: i.label for i in ctx.rubric.indicators},
                   target=ctx.roles.get(review.role), answers=answers(store, row["id"]),
                   answers_to=answered_review(store, row["artifact_id"]), **values)
 
@@ -77,7 +77,7 @@ def review_page(review_id: RowId, request: Request, user: Annotated[dict, Depend
     except NotFound:
         refuse_leader(user)
         raise HTTPException(status_code=404, detail="no such review") from None
-    return render(request, "review_employee.html", user=user, r=final, lines=_lines(row, final), rubric=ctx.rubric,
+    return render(request, "review_employee.html", user=user, r=final, lines=_lines(row, final),
                   requests=[d["reason"] for d in row["decisions"] if d["action"] == "request_evidence"])
 
 

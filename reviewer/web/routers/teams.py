@@ -26,9 +26,8 @@ def scope_of(store: Store, user: dict) -> list[str] | None:
     return store.leader_teams(user["id"]).get(user["id"], []) if user["role"] == "leader" else None
 
 
-def _map(store: Store, ctx, user: dict, team: str, role: str) -> TeamMap:
-    return proficiency_map(store, ctx, scope=scope_of(store, user), team=team.strip() or None,
-                           role=role.strip() or None)
+def _map(store: Store, ctx, scope: list[str] | None, team: str, role: str) -> TeamMap:
+    return proficiency_map(store, ctx, scope=scope, team=team.strip() or None, role=role.strip() or None)
 
 
 def _csv(body: str, name: str) -> Response:
@@ -39,22 +38,23 @@ def _csv(body: str, name: str) -> Response:
 @router.get("/map", response_class=HTMLResponse)
 def map_page(request: Request, user: Viewer, store=Depends(get_store), ctx=Depends(get_context),
              team: TeamFilter = "", role: RoleFilter = ""):
-    m = _map(store, ctx, user, team, role)
+    scope = scope_of(store, user)
+    m = _map(store, ctx, scope, team, role)
     query = {k: v for k, v in (("team", team.strip()), ("role", role.strip())) if v}
     return render(request, "map.html", user=user, m=m, levels=LEVELS, heat=heat, furthest=FURTHEST,
                   rubric=ctx.rubric, roles=ctx.roles, team=query.get("team"), role=query.get("role"), query=query,
-                  scope=scope_of(store, user))
+                  scope=scope)
 
 
 @router.get("/map.csv")
 def map_download(user: Viewer, store=Depends(get_store), ctx=Depends(get_context), team: TeamFilter = "",
                  role: RoleFilter = ""):
     """One line per team and role: people per level (as decided), at or above target, the share."""
-    return _csv(map_csv(_map(store, ctx, user, team, role)), "team-map.csv")
+    return _csv(map_csv(_map(store, ctx, scope_of(store, user), team, role)), "team-map.csv")
 
 
 @router.get("/map/below.csv")
 def below_download(user: Viewer, store=Depends(get_store), ctx=Depends(get_context), team: TeamFilter = "",
                    role: RoleFilter = ""):
     """Everyone below their role's target, furthest first."""
-    return _csv(below_csv(_map(store, ctx, user, team, role)), "below-target.csv")
+    return _csv(below_csv(_map(store, ctx, scope_of(store, user), team, role)), "below-target.csv")
