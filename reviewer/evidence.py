@@ -26,12 +26,13 @@ def awaiting_answer(store: Store, review_id: int, email: str) -> dict:
     return row
 
 
-def answer_evidence(store: Store, ctx: Context, review_id: int, *, email: str, item: Item,
+def answer_evidence(store: Store, ctx: Context, row: dict, *, email: str, item: Item,
                     note: str | None = None) -> int:
-    """Store the answer (a submission with one queued artifact) and attach it to the review, in
-    one transaction that checks again that the request is open, so of two answers sent at once
-    one is taken and the other refused. Returns the answer's artifact id."""
-    row = awaiting_answer(store, review_id, email)
+    """Store the answer (a submission with one queued artifact) to the review `row` (as
+    awaiting_answer gave it) and attach it to the review, in one transaction that checks again
+    that the request is open, so of two answers sent at once one is taken and the other
+    refused. Returns the answer's artifact id."""
+    review_id = row["id"]
     note = free_text(note, MAX_NOTE, "note")
     artifact = prepare(item.data, item.type, ctx.settings.max_bytes)[0]  # checked before the lock
     with store.transaction():

@@ -78,7 +78,7 @@ def review_page(review_id: RowId, request: Request, user: Annotated[dict, Depend
         refuse_leader(user)
         raise HTTPException(status_code=404, detail="no such review") from None
     return render(request, "review_employee.html", user=user, r=final, lines=_lines(row, final),
-                  requests=[d["reason"] for d in row["decisions"] if d["action"] == "request_evidence"])
+                  requests=_requests(row))
 
 
 @router.post("/reviews/{review_id:int}/decide")
@@ -115,7 +115,7 @@ def evidence_page(review_id: RowId, request: Request, user: Annotated[dict, Depe
                   store=Depends(get_store)):
     """The employee's form to answer their coach's request for more evidence."""
     row = _awaiting(store, review_id, user)
-    return render(request, "evidence.html", user=user, row=row, types=ARTIFACT_TYPES, request_text=_request(row))
+    return render(request, "evidence.html", user=user, row=row, types=ARTIFACT_TYPES, request_text=_requests(row)[-1])
 
 
 @router.post("/reviews/{review_id:int}/evidence")
@@ -126,13 +126,12 @@ async def answer_page(review_id: RowId, request: Request, user: Annotated[dict, 
     row = await run_in_threadpool(_awaiting, store, review_id, user)
     items = await form_items(form, ctx.settings.max_bytes)
     note = str(form.get("note", ""))
-    values = dict(user=user, row=row, types=ARTIFACT_TYPES, request_text=_request(row), note=note)
+    values = dict(user=user, row=row, types=ARTIFACT_TYPES, request_text=_requests(row)[-1], note=note)
     if len(items) != 1:
         return render(request, "evidence.html", status_code=422, **values,
                       error="Paste the evidence or choose one file (not both).")
     try:
-        await run_in_threadpool(lambda: answer_evidence(store, ctx, review_id, email=user["email"], item=items[0],
-                                                        note=note))
+        await run_in_threadpool(lambda: answer_evidence(store, ctx, row, email=user["email"], item=items[0], note=note))
     except IntakeError as e:
         return render(request, "evidence.html", status_code=422, error=str(e), **values)
     except NotRequested as e:
@@ -149,6 +148,6 @@ def _awaiting(store, review_id: int, user: dict) -> dict:
         raise HTTPException(status_code=409, detail=str(e)) from None
 
 
-def _request(row: dict) -> str:
-    """What the coach asked for (their latest request)."""
-    return [d["reason"] for d in row["decisions"] if d["action"] == "request_evidence"][-1]
+def _requests(row: dict) -> list[str]:
+    """What coaches asked for on the review, oldest first."""
+    return [d["reason"] for d in row["decisions"] if d["action"] == "request_evidence"]
